@@ -1,0 +1,46 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import ketaguard
+from ketaguard.config import Settings, load_settings
+from ketaguard.db.engine import build_engine, build_sessionmaker
+from ketaguard.db.migrate import ensure_schema_current
+from ketaguard.docs.routes import ASSETS_MOUNT, swagger_assets
+from ketaguard.docs.routes import router as docs_router
+from ketaguard.health.routes import router as health_router
+from ketaguard.kit.errors import install_error_handlers
+
+
+def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
+    engine = build_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if check_schema:
+            ensure_schema_current(engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="ketaguard",
+        version=ketaguard.__version__,
+        summary="Safeguards for ketamine and esketamine therapy.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = build_sessionmaker(engine)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(docs_router)
+    app.mount(ASSETS_MOUNT, swagger_assets, name="swagger-assets")
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory ketaguard.app:app_from_environment`."""
+    return create_app(load_settings())

@@ -1,0 +1,224 @@
+"""The `ketaguard` command: set up, migrate, serve and demo."""
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+import ketaguard
+from ketaguard.config import ConfigurationError, Settings, load_settings
+from ketaguard.db.engine import build_engine, build_sessionmaker, parse_database_url
+from ketaguard.db.migrate import current_revision, ensure_schema_current, head_revision, upgrade
+from ketaguard.db.session import unit_of_work
+from ketaguard.kit.errors import DomainError
+
+app = typer.Typer(
+    help="ketaguard: safeguards for ketamine and esketamine therapy.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+# soft_wrap: never break an e-mail or URL the operator may copy.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True)
+
+ADMIN_PASSWORD_ENV = "KETAGUARD_ADMIN_PASSWORD"  # noqa: S105  (a variable name, not a secret)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def clear_errors(settings: Settings | None = None) -> Iterator[None]:
+    """Turn the failures an operator can fix into one line instead of a traceback."""
+    try:
+        yield
+    except (ConfigurationError, DomainError) as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        where = ""
+        if settings is not None:
+            url = parse_database_url(settings.database_url)
+            where = f" at {url.render_as_string(hide_password=True)}"
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"Cannot use the database{where}: {detail}")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        fail(str(exc))
+
+
+def _engine(settings: Settings) -> Engine:
+    with clear_errors(settings):
+        return build_engine(settings)
+    raise AssertionError("unreachable")  # pragma: no cover  (clear_errors exits on failure)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"ketaguard {ketaguard.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """ketaguard: safeguards for ketamine and esketamine therapy."""
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending schema migration."""
+    settings = _settings()
+    engine = _engine(settings)
+    with clear_errors(settings):
+        before = current_revision(engine)
+        upgrade(engine)
+        after = current_revision(engine)
+    if before == after:
+        console.print(f"Schema already at the latest revision ({after}).")
+    else:
+        console.print(f"Schema upgraded from {before or 'empty'} to {after}.")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database and the one this ketaguard needs."""
+    settings = _settings()
+    engine = _engine(settings)
+    with clear_errors(settings):
+        console.print(f"database: {current_revision(engine) or 'empty'}")
+        console.print(f"code:     {head_revision(engine)}")
+
+
+def _admin_password() -> str:
+    from_env = os.environ.get(ADMIN_PASSWORD_ENV)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        fail(f"No terminal to ask for the admin password: set {ADMIN_PASSWORD_ENV}")
+    return str(typer.prompt("Admin password", hide_input=True, confirmation_prompt=True))
+
+
+@app.command()
+def init(
+    organisation: Annotated[str, typer.Option(help="Name of your organisation.", prompt=True)],
+    clinic: Annotated[str, typer.Option(help="Name of the first clinic.", prompt=True)],
+    timezone: Annotated[
+        str, typer.Option(help="IANA timezone of the clinic, e.g. America/Chicago.", prompt=True)
+    ],
+    admin_email: Annotated[str, typer.Option(help="E-mail of the first admin.", prompt=True)],
+    admin_name: Annotated[str, typer.Option(help="Full name of the first admin.", prompt=True)],
+) -> None:
+    """Create the schema, the first organisation, its first clinic and an admin.
+
+    The password is read from KETAGUARD_ADMIN_PASSWORD or asked for; it is never a flag, so it
+    stays out of shell history and process lists.
+    """
+    from ketaguard.auth.passwords import check_password_policy
+    from ketaguard.auth.service import count_users, create_user
+    from ketaguard.clinics.models import Role
+    from ketaguard.clinics.service import (
+        add_membership,
+        create_clinic,
+        create_organisation,
+        validate_timezone,
+    )
+
+    settings = _settings()
+    engine = _engine(settings)
+    with clear_errors(settings):
+        validate_timezone(timezone)
+        password = _admin_password()
+        check_password_policy(password)
+        upgrade(engine)
+        with unit_of_work(build_sessionmaker(engine)) as db:
+            if count_users(db):
+                fail("ketaguard is already initialised here (users exist); nothing was changed")
+            org = create_organisation(db, organisation)
+            first_clinic = create_clinic(db, org, name=clinic, timezone=timezone)
+            admin = create_user(
+                db,
+                organisation_id=org.id,
+                email=admin_email,
+                full_name=admin_name,
+                password=password,
+            )
+            add_membership(db, user_id=admin.id, clinic=first_clinic, role=Role.admin)
+    console.print(f"Initialised {org.name} with clinic {first_clinic.name}; admin {admin.email}.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the web application and API."""
+    import uvicorn
+
+    from ketaguard.app import create_app
+
+    settings = _settings()
+    engine = _engine(settings)
+    with clear_errors(settings):
+        ensure_schema_current(engine)
+        engine.dispose()
+        application = create_app(settings)
+    console.print(
+        f"ketaguard {ketaguard.__version__} on http://{host}:{port} ({settings.env.value})"
+    )
+    uvicorn.run(application, host=host, port=port)
+
+
+def print_demo_logins() -> None:
+    from ketaguard.demo import DEMO_PASSWORD, demo_logins
+
+    table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
+    logins = demo_logins()
+    # Never cut an e-mail short, even on a narrow or non-terminal output: people copy them.
+    table.add_column("e-mail", no_wrap=True, min_width=max(len(login.email) for login in logins))
+    table.add_column("role", no_wrap=True)
+    table.add_column("clinics")
+    for login in logins:
+        table.add_row(login.email, login.role, login.clinics)
+    console.print(table)
+
+
+@app.command()
+def demo() -> None:
+    """Build a synthetic demo organisation (two clinics, staff, patients) and print its logins."""
+    from ketaguard.demo import DEMO_STEPS, build_demo, demo_exists
+
+    settings = _settings()
+    engine = _engine(settings)
+    with clear_errors(settings):
+        upgrade(engine)
+        with unit_of_work(build_sessionmaker(engine)) as db:
+            if demo_exists(db):
+                console.print("The demo organisation already exists; nothing was added.")
+            else:
+                with Progress(console=console, transient=True) as progress:
+                    task = progress.add_task("Building the demo", total=len(DEMO_STEPS))
+                    for label in build_demo(db):
+                        progress.update(task, advance=1, description=label)
+                console.print("Demo built.")
+    print_demo_logins()

@@ -1,0 +1,58 @@
+"""One settings object for the whole application, read from the environment or `.env`."""
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Public on purpose: production refuses to start with it (see Settings below).
+DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105
+DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'ketaguard.db'}"
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class ConfigurationError(RuntimeError):
+    """Settings that cannot be used; the message is shown to the operator as one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KETAGUARD_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Environment = Environment.development
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = DEFAULT_SECRET_KEY
+    # Seconds a SQLite writer waits for the write lock before giving up with "database is locked".
+    sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
+    log_sql: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> "Settings":
+        if self.env is Environment.production and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "KETAGUARD_SECRET_KEY must be set to a long random value when "
+                "KETAGUARD_ENV=production (the built-in development key is public)"
+            )
+        return self
+
+
+def load_settings() -> Settings:
+    """Read settings now (never at import time), turning validation errors into one clear line."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            (f"KETAGUARD_{'_'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "")
+            + err["msg"].removeprefix("Value error, ")
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"Invalid configuration: {problems}") from exc

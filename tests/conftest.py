@@ -1,0 +1,109 @@
+"""Test database wiring: migrate once per run, one rolled-back transaction per test.
+
+The database is a SQLite file unless KETAGUARD_TEST_DATABASE_URL names another (CI runs the whole
+suite once on each). Nothing here mocks the database.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from ketaguard.app import create_app
+from ketaguard.config import Environment, Settings
+from ketaguard.db.engine import build_engine
+from ketaguard.db.migrate import upgrade
+from ketaguard.db.session import get_db
+from tests.databases import requested_url, reset_postgres_schema, scratch_database
+from tests.factories import Personas, make_personas
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = requested_url()
+    if url is None:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if url.get_backend_name() == "postgresql":
+        reset_postgres_schema(url)
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, env=Environment.test)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = build_engine(settings)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test.
+
+    Commits made by the code under test only release a savepoint, so each test sees a clean
+    database and the suite's order does not matter.
+    """
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI, db: Session) -> Iterator[TestClient]:
+    """Real HTTP through the ASGI app, with requests sharing the test's transaction."""
+
+    def test_db() -> Iterator[Session]:
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    app.dependency_overrides[get_db] = test_db
+    try:
+        with TestClient(app) as test_client:
+            yield test_client
+    finally:
+        app.dependency_overrides.pop(get_db, None)
+
+
+@pytest.fixture
+def personas(db: Session) -> Personas:
+    return make_personas(db)
+
+
+@pytest.fixture
+def scratch_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the kind under test, for work that must really commit."""
+    with scratch_database(tmp_path) as url:
+        yield url
+
+
+def pytest_report_header() -> str:
+    url = requested_url()
+    where = url.render_as_string(hide_password=True) if url else "a temporary SQLite file"
+    return f"ketaguard tests against {where} (CI={os.environ.get('CI', 'false')})"

@@ -1,0 +1,41 @@
+from collections import Counter
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ketaguard.auth.models import User
+from ketaguard.auth.passwords import verify_password
+from ketaguard.clinics.models import Clinic, Membership, Role
+from ketaguard.demo import DEMO_PASSWORD, DEMO_STEPS, build_demo, demo_exists, demo_logins
+from ketaguard.patients.models import CareStatus, Patient
+
+
+def test_demo_builds_two_clinics_with_every_role_and_patients_at_many_stages(db: Session) -> None:
+    assert not demo_exists(db)
+    assert list(build_demo(db)) == [label for label, _ in DEMO_STEPS]
+    assert demo_exists(db)
+
+    clinics = db.scalars(select(Clinic)).all()
+    assert len(clinics) == 2
+    for clinic in clinics:
+        roles = Counter(
+            db.scalars(select(Membership.role).where(Membership.clinic_id == clinic.id))
+        )
+        assert set(roles) == set(Role), clinic.name
+        patients = db.scalar(
+            select(func.count()).select_from(Patient).where(Patient.clinic_id == clinic.id)
+        )
+        assert patients is not None
+        assert patients >= 3
+
+    stages = set(db.scalars(select(Patient.care_status)))
+    assert stages >= {CareStatus.referred, CareStatus.screening, CareStatus.in_treatment}
+    assert len(stages) >= 5
+
+
+def test_every_printed_demo_login_works_with_the_demo_password(db: Session) -> None:
+    list(build_demo(db))
+    for login in demo_logins():
+        user = db.scalar(select(User).where(User.email == login.email))
+        assert user is not None, login.email
+        assert verify_password(user.password_hash, DEMO_PASSWORD)
