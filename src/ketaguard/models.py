@@ -1,7 +1,28 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
-from ketaguard.auth.models import User
+from ketaguard.audit.models import AuditEvent, AuditHead
+from ketaguard.auth.models import (
+    ApiToken,
+    BreakGlassGrant,
+    LoginFailure,
+    LoginSession,
+    RecoveryCode,
+    User,
+)
 from ketaguard.clinics.models import Clinic, Membership, Organisation
 from ketaguard.patients.models import Patient
 
-__all__ = ["Clinic", "Membership", "Organisation", "Patient", "User"]
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "AuditHead",
+    "BreakGlassGrant",
+    "Clinic",
+    "LoginFailure",
+    "LoginSession",
+    "Membership",
+    "Organisation",
+    "Patient",
+    "RecoveryCode",
+    "User",
+]

@@ -21,6 +21,10 @@ class Organisation(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "organisation"
 
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Minutes without activity after which a login session ends (ONC (d)(5)); default 15.
+    idle_timeout_minutes: Mapped[int] = mapped_column(default=15)
+    # Admins and prescribers always need MFA; this extends the requirement to every account.
+    require_mfa_for_all: Mapped[bool] = mapped_column(default=False)
 
     clinics: Mapped[list["Clinic"]] = relationship(
         back_populates="organisation", lazy="raise", order_by="Clinic.name"

@@ -1,0 +1,53 @@
+"""The one permission vocabulary and the role -> permissions map (ONC 170.315(d)(1))."""
+
+from enum import StrEnum
+
+from ketaguard.clinics.models import Role
+
+
+class Permission(StrEnum):
+    patient_read = "patient:read"
+    patient_create = "patient:create"
+    patient_update = "patient:update"
+    vitals_write = "vitals:write"
+    break_glass = "break_glass:use"
+    break_glass_review = "break_glass:review"
+    audit_read = "audit:read"
+    user_manage = "user:manage"
+    token_manage = "token:manage"  # noqa: S105  (a permission name)
+    organisation_manage = "organisation:manage"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.admin: frozenset(
+        {
+            Permission.patient_read,
+            Permission.patient_create,
+            Permission.patient_update,
+            Permission.break_glass_review,
+            Permission.audit_read,
+            Permission.user_manage,
+            Permission.token_manage,
+            Permission.organisation_manage,
+        }
+    ),
+    Role.prescriber: frozenset(
+        {
+            Permission.patient_read,
+            Permission.patient_create,
+            Permission.patient_update,
+            Permission.break_glass,
+        }
+    ),
+    Role.nurse: frozenset({Permission.patient_read, Permission.vitals_write}),
+    Role.therapist: frozenset({Permission.patient_read}),
+    Role.front_desk: frozenset(
+        {Permission.patient_read, Permission.patient_create, Permission.patient_update}
+    ),
+}
+
+# What an API token may be granted: integrations read patient lists, bedside gateways post vitals.
+TOKEN_SCOPES: frozenset[Permission] = frozenset({Permission.vitals_write, Permission.patient_read})
+
+# Roles whose accounts must use MFA whatever the organisation decides (ONC (d)(13)).
+MFA_REQUIRED_ROLES: frozenset[Role] = frozenset({Role.admin, Role.prescriber})
