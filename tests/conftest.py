@@ -5,7 +5,7 @@ suite once on each). Nothing here mocks the database.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +15,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ketaguard.app import create_app
+from ketaguard.auth.models import User
 from ketaguard.config import Environment, Settings
 from ketaguard.db.engine import build_engine
 from ketaguard.db.migrate import upgrade
-from ketaguard.db.session import get_db
+from ketaguard.db.session import get_db, request_transaction
 from tests.databases import requested_url, reset_postgres_schema, scratch_database
-from tests.factories import Personas, make_personas
+from tests.factories import Personas, login_over_http, make_personas
 
 
 @pytest.fixture(scope="session")
@@ -76,12 +77,9 @@ def client(app: FastAPI, db: Session) -> Iterator[TestClient]:
     """Real HTTP through the ASGI app, with requests sharing the test's transaction."""
 
     def test_db() -> Iterator[Session]:
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
+        # Keep what the test set up out of reach of a request's rollback.
+        db.commit()
+        yield from request_transaction(db)
 
     app.dependency_overrides[get_db] = test_db
     try:
@@ -89,6 +87,16 @@ def client(app: FastAPI, db: Session) -> Iterator[TestClient]:
             yield test_client
     finally:
         app.dependency_overrides.pop(get_db, None)
+
+
+@pytest.fixture
+def login(app: FastAPI, client: TestClient, db: Session) -> Callable[[User], TestClient]:
+    """Log a user in over HTTP, with MFA where their role needs it, in a client of their own."""
+
+    def log_in(user: User) -> TestClient:
+        return login_over_http(TestClient(app), db, user)
+
+    return log_in
 
 
 @pytest.fixture

@@ -5,12 +5,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+import pyotp
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from ketaguard.auth.models import User
+from ketaguard.auth.mfa import decrypt_secret
+from ketaguard.auth.models import AccountKind, User
 from ketaguard.auth.service import create_user
 from ketaguard.clinics.models import Clinic, Organisation, Role
 from ketaguard.clinics.service import add_membership, create_clinic, create_organisation
+from ketaguard.kit.time import utcnow
 from ketaguard.patients.models import CareStatus, Patient
 from ketaguard.patients.service import create_patient
 
@@ -81,12 +85,15 @@ class Personas:
     prescriber_b: User
     patient_a: Patient
     patient_b: Patient
+    # The patient account of patient_a.
+    patient_user_a: User
 
 
 def make_personas(db: Session) -> Personas:
     organisation = make_organisation(db)
     clinic_a = make_clinic(db, organisation, name="Clinic A")
     clinic_b = make_clinic(db, organisation, name="Clinic B", timezone="Europe/London")
+    patient_a = make_patient(db, clinic_a)
     return Personas(
         clinic_a=clinic_a,
         clinic_b=clinic_b,
@@ -96,6 +103,46 @@ def make_personas(db: Session) -> Personas:
         therapist_a=make_staff(db, clinic_a, Role.therapist),
         front_desk_a=make_staff(db, clinic_a, Role.front_desk),
         prescriber_b=make_staff(db, clinic_b, Role.prescriber),
-        patient_a=make_patient(db, clinic_a),
+        patient_a=patient_a,
         patient_b=make_patient(db, clinic_b),
+        patient_user_a=create_user(
+            db,
+            organisation_id=organisation.id,
+            email=f"{_unique('patient')}@patients.example.org",
+            full_name="Pat Synthetic",
+            password=PASSWORD,
+            kind=AccountKind.patient,
+            patient_id=patient_a.id,
+        ),
     )
+
+
+def current_totp(user: User, secret_key: str, *, steps_ahead: int = 0) -> str:
+    """The code an authenticator app would show, for a step after any already used."""
+    secret = decrypt_secret(user.mfa_secret_encrypted or "", secret_key)
+    step = max(int(utcnow().timestamp()) // 30, (user.mfa_last_step or 0) + 1) + steps_ahead
+    return pyotp.TOTP(secret).at(step * 30)
+
+
+def login_over_http(client: TestClient, db: Session, user: User) -> TestClient:
+    """Log in as a person would: password, then enrol in or verify MFA when required.
+
+    The client keeps the session cookie and sends the CSRF token on every request.
+    """
+    response = client.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    client.headers["X-CSRF-Token"] = body["csrf_token"]
+    secret_key = client.app.state.settings.secret_key  # type: ignore[attr-defined]
+    if body["mfa"] == "enrol":
+        assert client.post("/api/auth/mfa/enrol").status_code == 200
+        db.refresh(user)
+        confirm = client.post(
+            "/api/auth/mfa/enrol/confirm", json={"code": current_totp(user, secret_key)}
+        )
+        assert confirm.status_code == 200, confirm.text
+    elif body["mfa"] == "verify":
+        db.refresh(user)
+        verify = client.post("/api/auth/mfa/verify", json={"code": current_totp(user, secret_key)})
+        assert verify.status_code == 204, verify.text
+    return client

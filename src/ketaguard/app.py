@@ -4,6 +4,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import ketaguard
+from ketaguard.auth.admin_routes import router as admin_router
+from ketaguard.auth.routes import router as auth_router
 from ketaguard.config import Settings, load_settings
 from ketaguard.db.engine import build_engine, build_sessionmaker
 from ketaguard.db.migrate import ensure_schema_current
@@ -11,6 +13,7 @@ from ketaguard.docs.routes import ASSETS_MOUNT, swagger_assets
 from ketaguard.docs.routes import router as docs_router
 from ketaguard.health.routes import router as health_router
 from ketaguard.kit.errors import install_error_handlers
+from ketaguard.patients.routes import router as patients_router
 
 
 def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
@@ -37,6 +40,9 @@ def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(docs_router)
+    app.include_router(auth_router)
+    app.include_router(admin_router)
+    app.include_router(patients_router)
     app.mount(ASSETS_MOUNT, swagger_assets, name="swagger-assets")
     return app
 

@@ -33,6 +33,19 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
     log_sql: bool = False
 
+    # Login protection (OWASP ASVS 5 V6.3): security defaults, not clinical numbers.
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    # A login session ends this long after it began, however active (ASVS V7.3.2).
+    session_max_hours: int = Field(default=12, ge=1)
+    # How long emergency access to a patient outside one's clinics lasts (ONC (d)(6)).
+    break_glass_minutes: int = Field(default=60, ge=5)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env is Environment.production
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> "Settings":
         if self.env is Environment.production and self.secret_key == DEFAULT_SECRET_KEY:

@@ -7,17 +7,27 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from ketaguard.kit.errors import DomainError
 
-def get_db(request: Request) -> Iterator[Session]:
-    session: Session = request.app.state.sessionmaker()
+
+def request_transaction(session: Session) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except DomainError as exc:
+        if exc.keep_records:
+            session.commit()
+        else:
+            session.rollback()
+        raise
     except BaseException:
         session.rollback()
         raise
-    finally:
-        session.close()
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.sessionmaker() as session:
+        yield from request_transaction(session)
 
 
 # scope="function" commits before the response is sent: a client never hears "done" for a write

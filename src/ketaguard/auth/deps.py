@@ -1,0 +1,181 @@
+"""Authentication and authorization as typed dependencies that routes declare.
+
+A route with none of these is public; tests/auth/test_route_guard.py lists the few that may be.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+
+from ketaguard.audit.service import AuditContext, record
+from ketaguard.auth.models import LoginSession, User
+from ketaguard.auth.permissions import Permission
+from ketaguard.auth.principal import Principal, PrincipalKind
+from ketaguard.auth.secrets import sign, unsign
+from ketaguard.auth.service import (
+    principal_for_token,
+    principal_for_user,
+    refuse,
+    resolve_session,
+)
+from ketaguard.config import Settings
+from ketaguard.db.session import DbSession
+from ketaguard.kit.errors import Forbidden, Unauthenticated
+
+SESSION_COOKIE = "ketaguard_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FORM_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def client_context(request: Request) -> AuditContext:
+    return AuditContext(
+        address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def audit_context(request: Request, principal: Principal) -> AuditContext:
+    anonymous = client_context(request)
+    return AuditContext(
+        actor_user_id=principal.user_id,
+        actor_token_id=principal.token_id,
+        actor_role=principal.role_label,
+        organisation_id=principal.organisation_id,
+        address=anonymous.address,
+        user_agent=anonymous.user_agent,
+    )
+
+
+def set_session_cookie(response: Response, settings: Settings, cookie_token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        sign(cookie_token, settings.secret_key),
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/"
+    )
+
+
+async def csrf_token_sent(request: Request) -> str | None:
+    """The CSRF token a state-changing request carries, from its header or form field."""
+    if request.method in SAFE_METHODS:
+        return None
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        field = (await request.form()).get(CSRF_FORM_FIELD)
+        sent = field if isinstance(field, str) else None
+    return sent
+
+
+def login_session(
+    request: Request, db: DbSession, csrf: Annotated[str | None, Depends(csrf_token_sent)]
+) -> tuple[LoginSession, User] | None:
+    """The caller's live login session (MFA done or not), or None without a session cookie."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw is None:
+        return None
+    cookie_token = unsign(raw, settings_of(request).secret_key)
+    if cookie_token is None:
+        raise Unauthenticated("Your session cookie is not valid; please log in again")
+    session, user = resolve_session(db, settings_of(request), client_context(request), cookie_token)
+    if request.method not in SAFE_METHODS and csrf != session.csrf_token:
+        refuse(
+            db,
+            audit_context(request, principal_for_user(db, user, session.id)),
+            "auth.csrf",
+            Forbidden("Missing or wrong CSRF token; reload the page and try again"),
+            resource_type="route",
+            resource_id=request.url.path,
+        )
+    return session, user
+
+
+LoginSessionDep = Annotated[tuple[LoginSession, User] | None, Depends(login_session)]
+
+
+def pending_login(current: LoginSessionDep) -> tuple[LoginSession, User]:
+    """A session that may still be waiting for its second factor (the MFA routes use this)."""
+    if current is None:
+        raise Unauthenticated("Log in first")
+    return current
+
+
+PendingLogin = Annotated[tuple[LoginSession, User], Depends(pending_login)]
+
+
+def current_principal(request: Request, db: DbSession, current: LoginSessionDep) -> Principal:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() == "bearer" and secret:
+        principal = principal_for_token(db, client_context(request), secret.strip())
+        record(
+            db,
+            audit_context(request, principal),
+            "auth.token",
+            clinic_id=principal.token_clinic_id,
+            resource_type="route",
+            resource_id=f"{request.method} {request.url.path}",
+        )
+        return principal
+    if current is None:
+        raise Unauthenticated("Log in, or send an API token, to use this")
+    session, user = current
+    if not session.mfa_satisfied:
+        raise Unauthenticated("Finish multi-factor authentication first")
+    return principal_for_user(db, user, session.id)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*permissions: Permission) -> Any:
+    """A dependency that yields the principal if it holds every permission in some clinic."""
+
+    def dependency(request: Request, db: DbSession, principal: CurrentPrincipal) -> Principal:
+        missing = [p.value for p in permissions if not principal.can(p)]
+        if missing:
+            refuse(
+                db,
+                audit_context(request, principal),
+                "auth.permission_denied",
+                Forbidden(f"Your role does not allow this ({', '.join(missing)})"),
+                resource_type="route",
+                resource_id=f"{request.method} {request.url.path}",
+                detail={"missing": missing},
+            )
+        return principal
+
+    return Depends(dependency)
+
+
+def require_patient_account(
+    request: Request, db: DbSession, principal: CurrentPrincipal
+) -> Principal:
+    if principal.kind is not PrincipalKind.patient or principal.patient_id is None:
+        refuse(
+            db,
+            audit_context(request, principal),
+            "auth.permission_denied",
+            Forbidden("Only a patient's own account can use this"),
+            resource_type="route",
+            resource_id=f"{request.method} {request.url.path}",
+        )
+    return principal
+
+
+PatientAccount = Annotated[Principal, Depends(require_patient_account)]
