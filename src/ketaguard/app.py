@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import ketaguard
+from ketaguard.audit.routes import router as audit_router
 from ketaguard.auth.admin_routes import router as admin_router
 from ketaguard.auth.routes import router as auth_router
 from ketaguard.config import Settings, load_settings
@@ -43,6 +44,7 @@ def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(admin_router)
     app.include_router(patients_router)
+    app.include_router(audit_router)
     app.mount(ASSETS_MOUNT, swagger_assets, name="swagger-assets")
     return app
 

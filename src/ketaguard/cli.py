@@ -2,69 +2,36 @@
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 import ketaguard
-from ketaguard.config import ConfigurationError, Settings, load_settings
-from ketaguard.db.engine import build_engine, build_sessionmaker, parse_database_url
+from ketaguard.audit.cli import audit_app
+from ketaguard.auth.cli import users_app
+from ketaguard.db.engine import build_sessionmaker
 from ketaguard.db.migrate import current_revision, ensure_schema_current, head_revision, upgrade
 from ketaguard.db.session import unit_of_work
-from ketaguard.kit.errors import DomainError
+from ketaguard.kit.cli import (
+    clear_errors,
+    console,
+    engine_or_exit,
+    fail,
+    print_table,
+    settings_or_exit,
+)
 
 app = typer.Typer(
     help="ketaguard: safeguards for ketamine and esketamine therapy.", no_args_is_help=True
 )
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-# soft_wrap: never break an e-mail or URL the operator may copy.
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True)
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 
 ADMIN_PASSWORD_ENV = "KETAGUARD_ADMIN_PASSWORD"  # noqa: S105  (a variable name, not a secret)
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def clear_errors(settings: Settings | None = None) -> Iterator[None]:
-    """Turn the failures an operator can fix into one line instead of a traceback."""
-    try:
-        yield
-    except (ConfigurationError, DomainError) as exc:
-        fail(str(exc))
-    except SQLAlchemyError as exc:
-        where = ""
-        if settings is not None:
-            url = parse_database_url(settings.database_url)
-            where = f" at {url.render_as_string(hide_password=True)}"
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        fail(f"Cannot use the database{where}: {detail}")
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigurationError as exc:
-        fail(str(exc))
-
-
-def _engine(settings: Settings) -> Engine:
-    with clear_errors(settings):
-        return build_engine(settings)
-    raise AssertionError("unreachable")  # pragma: no cover  (clear_errors exits on failure)
 
 
 def _version(value: bool) -> None:
@@ -88,8 +55,8 @@ def main(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending schema migration."""
-    settings = _settings()
-    engine = _engine(settings)
+    settings = settings_or_exit()
+    engine = engine_or_exit(settings)
     with clear_errors(settings):
         before = current_revision(engine)
         upgrade(engine)
@@ -103,8 +70,8 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database and the one this ketaguard needs."""
-    settings = _settings()
-    engine = _engine(settings)
+    settings = settings_or_exit()
+    engine = engine_or_exit(settings)
     with clear_errors(settings):
         console.print(f"database: {current_revision(engine) or 'empty'}")
         console.print(f"code:     {head_revision(engine)}")
@@ -144,8 +111,8 @@ def init(
         validate_timezone,
     )
 
-    settings = _settings()
-    engine = _engine(settings)
+    settings = settings_or_exit()
+    engine = engine_or_exit(settings)
     with clear_errors(settings):
         validate_timezone(timezone)
         password = _admin_password()
@@ -177,8 +144,8 @@ def serve(
 
     from ketaguard.app import create_app
 
-    settings = _settings()
-    engine = _engine(settings)
+    settings = settings_or_exit()
+    engine = engine_or_exit(settings)
     with clear_errors(settings):
         ensure_schema_current(engine)
         engine.dispose()
@@ -200,7 +167,7 @@ def print_demo_logins() -> None:
     table.add_column("clinics")
     for login in logins:
         table.add_row(login.email, login.role, login.clinics)
-    console.print(table)
+    print_table(table)
 
 
 @app.command()
@@ -208,8 +175,8 @@ def demo() -> None:
     """Build a synthetic demo organisation (two clinics, staff, patients) and print its logins."""
     from ketaguard.demo import DEMO_STEPS, build_demo, demo_exists
 
-    settings = _settings()
-    engine = _engine(settings)
+    settings = settings_or_exit()
+    engine = engine_or_exit(settings)
     with clear_errors(settings):
         upgrade(engine)
         with unit_of_work(build_sessionmaker(engine)) as db:

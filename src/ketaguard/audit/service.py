@@ -1,17 +1,22 @@
-"""Appending to the hash-chained audit trail."""
+"""The hash-chained audit trail: appending, verifying, searching and exporting."""
 
+import csv
 import hashlib
+import io
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, UnaryExpression, func, inspect, select
 from sqlalchemy.orm import Session
 
 from ketaguard.audit.models import AuditEvent, AuditHead, Outcome
+from ketaguard.audit.schemas import ACTION_PREFIX_WILDCARD, AccessHistoryEntry, AuditFilter
+from ketaguard.auth.models import User
+from ketaguard.kit.errors import InvalidInput
 from ketaguard.kit.time import utcnow
 
 GENESIS_HASH = "0" * 64
@@ -35,6 +40,13 @@ HASHED_FIELDS = (
     "detail",
     "prev_hash",
 )
+
+
+# Column sizes of the fields callers fill with free values, read from the model.
+_LIMITED_LENGTHS = {
+    name: cast(String, AuditEvent.__table__.c[name].type).length or 0
+    for name in ("action", "resource_type", "resource_id")
+}
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,16 @@ def record(
     The head row is locked for the rest of the transaction: concurrent transactions append one
     after the other, and the chain never forks.
     """
+    resource = str(resource_id) if resource_id is not None else None
+    for name, value in (
+        ("action", action),
+        ("resource_type", resource_type),
+        ("resource_id", resource),
+    ):
+        limit = _LIMITED_LENGTHS[name]
+        if value is not None and len(value) > limit:
+            # SQLite would store it and PostgreSQL refuse it: refuse it the same way everywhere.
+            raise ValueError(f"audit {name} longer than {limit} characters: {value!r}")
     head = db.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
     event = AuditEvent(
         seq=head.seq + 1,
@@ -93,7 +115,7 @@ def record(
         clinic_id=clinic_id,
         patient_id=patient_id,
         resource_type=resource_type,
-        resource_id=str(resource_id) if resource_id is not None else None,
+        resource_id=resource,
         address=context.address,
         user_agent=context.user_agent[:400] if context.user_agent else None,
         detail=json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"), default=str),
@@ -104,3 +126,232 @@ def record(
     db.add(event)
     db.flush()
     return event
+
+
+# Large enough to keep round trips few, small enough that a long trail never sits in memory.
+VERIFY_BATCH_SIZE = 500
+
+_COLUMNS = inspect(AuditEvent).columns
+EVENT_FIELDS = tuple(_COLUMNS.keys())
+
+# A spreadsheet treats a cell starting with one of these as a formula ("CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """checked counts the events found sound: all of them when ok, else those before the fault."""
+
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def _broken(checked: int, first_bad_seq: int | None, problem: str) -> ChainReport:
+    return ChainReport(ok=False, checked=checked, first_bad_seq=first_bad_seq, problem=problem)
+
+
+def _read_head(db: Session) -> tuple[int, str] | None:
+    # Plain columns, not the ORM object, so a second read sees the database and not the session.
+    row = db.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one_or_none()
+    return None if row is None else (row.seq, row.hash)
+
+
+def _missing(first: int, last: int) -> str:
+    return f"event {first} is missing" if first == last else f"events {first} to {last} are missing"
+
+
+def _link_problem(event: AuditEvent, previous_seq: int, previous_hash: str) -> str | None:
+    expected = previous_seq + 1
+    if event.seq < expected:
+        return f"event {event.seq} is out of sequence: the trail must start at event 1"
+    if event.seq > expected:
+        jump = (
+            f"the trail jumps from event {previous_seq} to event {event.seq}"
+            if previous_seq
+            else f"the trail starts at event {event.seq}"
+        )
+        return f"{_missing(expected, event.seq - 1)}: {jump}"
+    if event.prev_hash != previous_hash:
+        return (
+            f"event {event.seq} does not chain from event {previous_seq}: "
+            "events were removed, inserted or reordered"
+        )
+    if event_hash(event) != event.hash:
+        return f"event {event.seq} was altered: its content no longer matches its hash"
+    return None
+
+
+def verify_chain(db: Session) -> ChainReport:
+    """Walk the whole trail in order and report the first event that breaks it.
+
+    Catches events removed, inserted, altered or reordered, and the newest events removed (through
+    the head). Someone who can write the database can still rewrite every hash from an altered
+    event onwards, head included; only a copy of the head kept out of their reach shows that.
+    """
+    # Read before the events: an append committed during the walk then only adds events past the
+    # head, and cannot make removed events look present.
+    head = _read_head(db)
+    if head is None:
+        return _broken(0, None, "the audit head is missing, so removed events cannot be ruled out")
+    head_seq, head_hash = head
+    if head_seq == 0 and head_hash != GENESIS_HASH:
+        return _broken(0, None, "the audit head records no events but holds a hash")
+
+    checked, last_hash = 0, GENESIS_HASH
+    statement = (
+        select(AuditEvent)
+        .order_by(AuditEvent.seq)
+        # populate_existing: check what is stored, not copies this session already holds.
+        .execution_options(yield_per=VERIFY_BATCH_SIZE, populate_existing=True)
+    )
+    with db.scalars(statement) as events:
+        for event in events:
+            problem = _link_problem(event, checked, last_hash)
+            if problem is None and event.seq == head_seq and event.hash != head_hash:
+                problem = f"event {head_seq} does not match the audit head"
+            if problem is not None:
+                return _broken(checked, min(event.seq, checked + 1), problem)
+            checked, last_hash = event.seq, event.hash
+
+    if checked < head_seq:
+        return _broken(
+            checked,
+            checked + 1,
+            f"{_missing(checked + 1, head_seq)}: the trail ends at event {checked} "
+            f"but the audit head records event {head_seq}",
+        )
+    if checked > head_seq:
+        # Events past the head read above are fine if they were appended meanwhile: the head has
+        # then moved at least as far. If it has not, they were written behind ketaguard's back.
+        latest_seq, latest_hash = _read_head(db) or head
+        if latest_seq < checked:
+            return _broken(
+                checked,
+                latest_seq + 1,
+                f"event {latest_seq + 1} is past the audit head (event {latest_seq}): "
+                "it was added outside ketaguard",
+            )
+        if latest_seq == checked and latest_hash != last_hash:
+            return _broken(checked, checked, f"event {checked} does not match the audit head")
+    return ChainReport(ok=True, checked=checked)
+
+
+def _conditions(
+    organisation_id: uuid.UUID | None, filters: AuditFilter
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if organisation_id is not None:
+        conditions.append(AuditEvent.organisation_id == organisation_id)
+    if filters.actor_user_id is not None:
+        conditions.append(AuditEvent.actor_user_id == filters.actor_user_id)
+    if filters.patient_id is not None:
+        conditions.append(AuditEvent.patient_id == filters.patient_id)
+    if filters.action is not None:
+        if filters.action.endswith(ACTION_PREFIX_WILDCARD):
+            # Keep the dot: "auth.*" matches "auth.login", not "authority.x". LIKE would ignore
+            # case on SQLite only; comparing the leading characters is exact on both databases.
+            prefix = filters.action.removesuffix("*")
+            conditions.append(func.substr(AuditEvent.action, 1, len(prefix)) == prefix)
+        else:
+            conditions.append(AuditEvent.action == filters.action)
+    if filters.since is not None:
+        conditions.append(AuditEvent.occurred_at >= filters.since)
+    if filters.until is not None:
+        conditions.append(AuditEvent.occurred_at < filters.until)
+    return conditions
+
+
+def _ordering(sort: str, descending: bool) -> list[UnaryExpression[Any]]:
+    column = _COLUMNS.get(sort)
+    if column is None:
+        raise InvalidInput(
+            f"Cannot sort audit events by {sort!r}; choose one of: {', '.join(EVENT_FIELDS)}",
+            allowed=list(EVENT_FIELDS),
+        )
+    # NULL sorts as the largest value, the order PostgreSQL's indexes use; SQLite would put it
+    # first, and both databases must page through the same order.
+    columns = [column] if sort == "seq" else [column, _COLUMNS["seq"]]
+    if descending:
+        return [c.desc().nulls_first() if c.nullable else c.desc() for c in columns]
+    return [c.asc().nulls_last() if c.nullable else c.asc() for c in columns]
+
+
+def search_events(
+    db: Session,
+    *,
+    organisation_id: uuid.UUID | None,
+    filters: AuditFilter,
+    sort: str = "seq",
+    descending: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[AuditEvent]:
+    """One page of events matching the filters; organisation_id None searches every organisation.
+
+    seq breaks ties, so pages never overlap or skip events that share a sort value.
+    """
+    if limit < 1 or offset < 0:
+        raise InvalidInput("limit must be at least 1 and offset must not be negative")
+    statement = (
+        select(AuditEvent)
+        .where(*_conditions(organisation_id, filters))
+        .order_by(*_ordering(sort, descending))
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(db.scalars(statement))
+
+
+def count_events(db: Session, *, organisation_id: uuid.UUID | None, filters: AuditFilter) -> int:
+    statement = (
+        select(func.count()).select_from(AuditEvent).where(*_conditions(organisation_id, filters))
+    )
+    return db.scalar(statement) or 0
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    text = value.astimezone(UTC).isoformat() if isinstance(value, datetime) else str(value)
+    # The apostrophe makes spreadsheets show the text instead of running it (OWASP's advice).
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def _csv_line(cells: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(cells)
+    return buffer.getvalue()
+
+
+def events_to_csv(events: Iterable[AuditEvent]) -> Iterator[str]:
+    """CSV lines, header first, one per event: ready to stream or to join into a file."""
+    yield _csv_line(EVENT_FIELDS)
+    for event in events:
+        yield _csv_line([_csv_cell(getattr(event, name)) for name in EVENT_FIELDS])
+
+
+# A patient's history page shows recent accesses; the full record stays in the admin report.
+ACCESS_HISTORY_LIMIT = 500
+
+
+def access_history(db: Session, patient_id: uuid.UUID) -> list[AccessHistoryEntry]:
+    """Who opened or changed a patient's record, newest first, named as the patient knows them."""
+    rows = db.execute(
+        select(AuditEvent, User.full_name)
+        .outerjoin(User, User.id == AuditEvent.actor_user_id)
+        .where(AuditEvent.patient_id == patient_id)
+        .order_by(AuditEvent.seq.desc())
+        .limit(ACCESS_HISTORY_LIMIT)
+    )
+    return [
+        AccessHistoryEntry(
+            occurred_at=event.occurred_at,
+            action=event.action,
+            outcome=Outcome(event.outcome),
+            by=name or ("a connected device" if event.actor_token_id else "the clinic's system"),
+            role=event.actor_role,
+        )
+        for event, name in rows
+    ]

@@ -99,8 +99,7 @@ def login_session(
             audit_context(request, principal_for_user(db, user, session.id)),
             "auth.csrf",
             Forbidden("Missing or wrong CSRF token; reload the page and try again"),
-            resource_type="route",
-            resource_id=request.url.path,
+            detail={"route": f"{request.method} {request.url.path}"},
         )
     return session, user
 
@@ -128,8 +127,7 @@ def current_principal(request: Request, db: DbSession, current: LoginSessionDep)
             audit_context(request, principal),
             "auth.token",
             clinic_id=principal.token_clinic_id,
-            resource_type="route",
-            resource_id=f"{request.method} {request.url.path}",
+            detail={"route": f"{request.method} {request.url.path}"},
         )
         return principal
     if current is None:
@@ -154,9 +152,7 @@ def require(*permissions: Permission) -> Any:
                 audit_context(request, principal),
                 "auth.permission_denied",
                 Forbidden(f"Your role does not allow this ({', '.join(missing)})"),
-                resource_type="route",
-                resource_id=f"{request.method} {request.url.path}",
-                detail={"missing": missing},
+                detail={"route": f"{request.method} {request.url.path}", "missing": missing},
             )
         return principal
 
@@ -172,8 +168,7 @@ def require_patient_account(
             audit_context(request, principal),
             "auth.permission_denied",
             Forbidden("Only a patient's own account can use this"),
-            resource_type="route",
-            resource_id=f"{request.method} {request.url.path}",
+            detail={"route": f"{request.method} {request.url.path}"},
         )
     return principal
 

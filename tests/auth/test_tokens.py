@@ -1,0 +1,84 @@
+"""API tokens for integrations and bedside devices."""
+
+import uuid
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketaguard.audit.models import AuditEvent
+from ketaguard.auth.models import ApiToken, User
+from ketaguard.auth.secrets import token_hash
+from tests.factories import Personas
+
+
+def test_admin_issues_a_scoped_token_shown_once_and_stored_hashed(
+    app: FastAPI, personas: Personas, login: Callable[[User], TestClient], db: Session
+) -> None:
+    admin = login(personas.admin_a)
+    response = admin.post(
+        "/api/admin/tokens",
+        json={
+            "name": "Chair 3 monitor",
+            "clinic_id": str(personas.clinic_a.id),
+            "scopes": ["patient:read"],
+        },
+    )
+    assert response.status_code == 201, response.text
+    issued = response.json()
+    secret = issued["token"]
+    assert secret.startswith("kg_")
+    stored = db.get_one(ApiToken, uuid.UUID(issued["id"]))
+    assert stored.token_hash == token_hash(secret)
+    assert secret not in {stored.token_hash, stored.prefix}
+    listed = admin.get("/api/admin/tokens").json()
+    assert [t["id"] for t in listed] == [issued["id"]]
+    assert "token" not in listed[0]
+    assert listed[0]["last_used_at"] is None
+
+    device = TestClient(app)
+    device.headers["Authorization"] = f"Bearer {secret}"
+    assert device.get("/api/patients").status_code == 200
+    db.refresh(stored)
+    assert stored.last_used_at is not None
+    uses = db.scalars(select(AuditEvent).where(AuditEvent.actor_token_id == stored.id)).all()
+    assert {e.action for e in uses} >= {"auth.token", "patient.list"}
+
+    assert admin.post(f"/api/admin/tokens/{issued['id']}/revoke").status_code == 200
+    refused = device.get("/api/patients")
+    assert refused.status_code == 401
+    assert "revoked" in refused.json()["detail"]
+
+
+def test_tokens_are_limited_to_device_scopes_and_the_admins_clinics(
+    personas: Personas, login: Callable[[User], TestClient]
+) -> None:
+    admin = login(personas.admin_a)
+    too_broad = admin.post(
+        "/api/admin/tokens",
+        json={"name": "x", "clinic_id": str(personas.clinic_a.id), "scopes": ["user:manage"]},
+    )
+    assert too_broad.status_code == 422
+    assert "cannot be given to a token" in too_broad.json()["detail"]
+    unknown_scope = admin.post(
+        "/api/admin/tokens",
+        json={"name": "x", "clinic_id": str(personas.clinic_a.id), "scopes": ["everything"]},
+    )
+    assert unknown_scope.status_code == 422
+    other_clinic = admin.post(
+        "/api/admin/tokens",
+        json={"name": "x", "clinic_id": str(personas.clinic_b.id), "scopes": ["vitals:write"]},
+    )
+    assert other_clinic.status_code == 404
+
+
+def test_a_made_up_token_is_refused_and_audited(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    stranger = TestClient(app)
+    stranger.headers["Authorization"] = "Bearer kg_made-up"
+    assert stranger.get("/api/patients").status_code == 401
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "auth.token")).all()
+    assert event.outcome == "failure"
