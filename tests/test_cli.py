@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 import ketaguard
+from ketaguard.audit.models import AuditEvent
 from ketaguard.auth.models import User
 from ketaguard.cli import ADMIN_PASSWORD_ENV, app
 from ketaguard.clinics.models import Clinic, Membership, Organisation, Role
@@ -73,6 +74,8 @@ def test_init_creates_organisation_clinic_and_admin(
         assert (clinic.name, clinic.timezone) == ("Maple Central", "America/Toronto")
         membership = db.scalars(select(Membership)).one()
         assert membership.role is Role.admin
+        actions = db.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+        assert actions == ["organisation.create", "user.create"]
     engine.dispose()
 
     again = runner.invoke(app, INIT_ARGS)

@@ -2,6 +2,7 @@
 
 import os
 import sys
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ from rich.table import Table
 
 import ketaguard
 from ketaguard.audit.cli import audit_app
+from ketaguard.audit.service import record
 from ketaguard.auth.cli import users_app
 from ketaguard.db.engine import build_sessionmaker
 from ketaguard.db.migrate import current_revision, ensure_schema_current, head_revision, upgrade
@@ -17,6 +19,7 @@ from ketaguard.db.session import unit_of_work
 from ketaguard.kit.cli import (
     clear_errors,
     console,
+    console_context,
     engine_or_exit,
     fail,
     print_table,
@@ -131,6 +134,19 @@ def init(
                 password=password,
             )
             add_membership(db, user_id=admin.id, clinic=first_clinic, role=Role.admin)
+            context = replace(console_context(), organisation_id=org.id)
+            record(
+                db, context, "organisation.create", resource_type="organisation", resource_id=org.id
+            )
+            record(
+                db,
+                context,
+                "user.create",
+                clinic_id=first_clinic.id,
+                resource_type="user",
+                resource_id=admin.id,
+                detail={"email": admin.email, "role": Role.admin.value},
+            )
     console.print(f"Initialised {org.name} with clinic {first_clinic.name}; admin {admin.email}.")
 
 

@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from ketaguard.auth.models import AccountKind
 from ketaguard.auth.service import create_user
 from ketaguard.clinics.models import Clinic, Organisation, Role
 from ketaguard.clinics.service import (
@@ -75,6 +76,10 @@ PATIENTS: list[tuple[str, str, str, str, date, CareStatus]] = [
 ]
 
 
+# Patient portal logins: (record number, e-mail local part).
+PATIENT_LOGINS = [("DT-0003", "sam.okafor")]
+
+
 def _tenancy(db: Session, ctx: DemoContext) -> None:
     ctx.organisation = create_organisation(db, DEMO_ORGANISATION)
     for key, (name, timezone) in CLINICS.items():
@@ -111,10 +116,27 @@ def _patients(db: Session, ctx: DemoContext) -> None:
         )
 
 
+def _patient_accounts(db: Session, ctx: DemoContext) -> None:
+    assert ctx.organisation is not None
+    by_record = {patient.record_number: patient for patient in ctx.patients}
+    for record_number, local_part in PATIENT_LOGINS:
+        patient = by_record[record_number]
+        create_user(
+            db,
+            organisation_id=ctx.organisation.id,
+            email=f"{local_part}@{EMAIL_DOMAIN}",
+            full_name=f"{patient.given_name} {patient.family_name}",
+            password=DEMO_PASSWORD,
+            kind=AccountKind.patient,
+            patient_id=patient.id,
+        )
+
+
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("Organisation and clinics", _tenancy),
     ("Staff accounts", _staff),
     ("Patients", _patients),
+    ("Patient portal accounts", _patient_accounts),
 ]
 
 
@@ -124,7 +146,7 @@ def demo_exists(db: Session) -> bool:
 
 def demo_logins() -> list[DemoLogin]:
     """The logins as the staff table defines them, so they can be shown without a database."""
-    return [
+    staff = [
         DemoLogin(
             email=f"{local_part}@{EMAIL_DOMAIN}",
             role=role.value,
@@ -132,6 +154,16 @@ def demo_logins() -> list[DemoLogin]:
         )
         for local_part, _, role, clinic_keys in STAFF
     ]
+    clinic_of_record = {record: CLINICS[key][0] for key, record, *_ in PATIENTS}
+    patients = [
+        DemoLogin(
+            email=f"{local_part}@{EMAIL_DOMAIN}",
+            role="patient",
+            clinics=clinic_of_record[record_number],
+        )
+        for record_number, local_part in PATIENT_LOGINS
+    ]
+    return staff + patients
 
 
 def build_demo(db: Session) -> Iterator[str]:

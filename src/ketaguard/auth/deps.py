@@ -5,7 +5,8 @@ A route with none of these is public; tests/auth/test_route_guard.py lists the f
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request, Response, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from ketaguard.audit.service import AuditContext, record
 from ketaguard.auth.models import LoginSession, User
@@ -69,11 +70,25 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
     )
 
 
-async def csrf_token_sent(request: Request) -> str | None:
+# Declared as security schemes so /docs offers them under "Authorize"; checking happens below.
+csrf_header = APIKeyHeader(
+    name=CSRF_HEADER,
+    scheme_name="csrf",
+    description="The csrf_token from the login response; needed for every state change.",
+    auto_error=False,
+)
+bearer_token = HTTPBearer(
+    scheme_name="api_token", description="An API token issued by an admin.", auto_error=False
+)
+
+
+async def csrf_token_sent(
+    request: Request, header: Annotated[str | None, Security(csrf_header)]
+) -> str | None:
     """The CSRF token a state-changing request carries, from its header or form field."""
     if request.method in SAFE_METHODS:
         return None
-    sent = request.headers.get(CSRF_HEADER)
+    sent = header
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
@@ -117,11 +132,14 @@ def pending_login(current: LoginSessionDep) -> tuple[LoginSession, User]:
 PendingLogin = Annotated[tuple[LoginSession, User], Depends(pending_login)]
 
 
-def current_principal(request: Request, db: DbSession, current: LoginSessionDep) -> Principal:
-    authorization = request.headers.get("authorization", "")
-    scheme, _, secret = authorization.partition(" ")
-    if scheme.lower() == "bearer" and secret:
-        principal = principal_for_token(db, client_context(request), secret.strip())
+def current_principal(
+    request: Request,
+    db: DbSession,
+    current: LoginSessionDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)],
+) -> Principal:
+    if bearer is not None and bearer.credentials:
+        principal = principal_for_token(db, client_context(request), bearer.credentials.strip())
         record(
             db,
             audit_context(request, principal),
