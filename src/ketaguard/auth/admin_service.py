@@ -13,7 +13,7 @@ from ketaguard.audit.service import AuditContext, record
 from ketaguard.auth.models import AccountKind, ApiToken, BreakGlassGrant, LoginSession, User
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
-from ketaguard.auth.service import create_user, memberships, revoke_sessions
+from ketaguard.auth.service import create_user, disable_account, memberships
 from ketaguard.clinics.models import Clinic, Membership, Organisation, Role
 from ketaguard.clinics.service import add_membership
 from ketaguard.kit.errors import Conflict, InvalidInput, NotFound
@@ -131,9 +131,7 @@ def create_patient_account(
 def disable_user(db: Session, principal: Principal, context: AuditContext, user: User) -> None:
     if user.id == principal.user_id:
         raise Conflict("You cannot disable your own account")
-    user.is_active = False
-    revoke_sessions(db, context, user.id)
-    record(db, context, "user.disable", resource_type="user", resource_id=user.id)
+    disable_account(db, context, user)
 
 
 def unlock_user(db: Session, context: AuditContext, user: User) -> None:

@@ -13,20 +13,15 @@ from sqlalchemy.orm import Session
 from ketaguard.audit.service import AuditContext, record
 from ketaguard.auth.mfa_service import reset_mfa
 from ketaguard.auth.models import User
-from ketaguard.auth.service import create_user, memberships, revoke_sessions
+from ketaguard.auth.service import create_user, disable_account, memberships
 from ketaguard.clinics.models import Clinic, Role
 from ketaguard.clinics.service import add_membership
-from ketaguard.db.engine import build_sessionmaker
-from ketaguard.db.migrate import ensure_schema_current
-from ketaguard.db.session import unit_of_work
 from ketaguard.kit.cli import (
-    clear_errors,
     console,
     console_context,
-    engine_or_exit,
+    console_transaction,
     fail,
     print_table,
-    settings_or_exit,
 )
 from ketaguard.kit.errors import InvalidInput, NotFound
 
@@ -73,85 +68,66 @@ def create(
     role: Annotated[Role, typer.Option(help="Their role in that clinic.")],
 ) -> None:
     """Create a staff account. The password comes from KETAGUARD_USER_PASSWORD or a prompt."""
-    settings = settings_or_exit()
-    engine = engine_or_exit(settings)
-    with clear_errors(settings):
-        ensure_schema_current(engine)
-        with unit_of_work(build_sessionmaker(engine)) as db:
-            place = _find_clinic(db, clinic)
-            user = create_user(
-                db,
-                organisation_id=place.organisation_id,
-                email=email,
-                full_name=name,
-                password=_password(),
-            )
-            add_membership(db, user_id=user.id, clinic=place, role=role)
-            record(
-                db,
-                _acting_for(user),
-                "user.create",
-                clinic_id=place.id,
-                resource_type="user",
-                resource_id=user.id,
-                detail={"email": user.email, "role": role.value},
-            )
+    with console_transaction() as db:
+        place = _find_clinic(db, clinic)
+        user = create_user(
+            db,
+            organisation_id=place.organisation_id,
+            email=email,
+            full_name=name,
+            password=_password(),
+        )
+        add_membership(db, user_id=user.id, clinic=place, role=role)
+        record(
+            db,
+            _acting_for(user),
+            "user.create",
+            clinic_id=place.id,
+            resource_type="user",
+            resource_id=user.id,
+            detail={"email": user.email, "role": role.value},
+        )
     console.print(f"Created {user.email} as {role.value} in {place.name}.")
 
 
 @users_app.command("list")
 def list_users() -> None:
     """List every account with its roles, MFA and lock-out state."""
-    settings = settings_or_exit()
-    engine = engine_or_exit(settings)
     table = Table()
     for column in ("e-mail", "name", "kind", "roles", "active", "MFA", "locked until"):
         table.add_column(column, no_wrap=column == "e-mail")
-    with clear_errors(settings):
-        ensure_schema_current(engine)
-        with unit_of_work(build_sessionmaker(engine)) as db:
-            clinic_names = {row.id: row.name for row in db.execute(select(Clinic.id, Clinic.name))}
-            for user in db.scalars(select(User).order_by(User.email)):
-                roles = ", ".join(
-                    f"{role.value} @ {clinic_names[clinic_id]}"
-                    for clinic_id, role in memberships(db, user.id).items()
-                )
-                table.add_row(
-                    user.email,
-                    user.full_name,
-                    user.kind.value,
-                    roles or "-",
-                    "yes" if user.is_active else "no",
-                    "on" if user.mfa_enabled_at else "off",
-                    user.locked_until.isoformat(timespec="minutes") if user.locked_until else "",
-                )
+    with console_transaction() as db:
+        clinic_names = {row.id: row.name for row in db.execute(select(Clinic.id, Clinic.name))}
+        for user in db.scalars(select(User).order_by(User.email)):
+            roles = ", ".join(
+                f"{role.value} @ {clinic_names[clinic_id]}"
+                for clinic_id, role in memberships(db, user.id).items()
+            )
+            table.add_row(
+                user.email,
+                user.full_name,
+                user.kind.value,
+                roles or "-",
+                "yes" if user.is_active else "no",
+                "on" if user.mfa_enabled_at else "off",
+                user.locked_until.isoformat(timespec="minutes") if user.locked_until else "",
+            )
     print_table(table)
 
 
 @users_app.command("disable")
 def disable(email: Annotated[str, typer.Argument(help="E-mail of the account.")]) -> None:
     """Disable an account and end its login sessions."""
-    settings = settings_or_exit()
-    engine = engine_or_exit(settings)
-    with clear_errors(settings):
-        ensure_schema_current(engine)
-        with unit_of_work(build_sessionmaker(engine)) as db:
-            user = _find_user(db, email)
-            user.is_active = False
-            context = _acting_for(user)
-            ended = revoke_sessions(db, context, user.id)
-            record(db, context, "user.disable", resource_type="user", resource_id=user.id)
+    with console_transaction() as db:
+        user = _find_user(db, email)
+        ended = disable_account(db, _acting_for(user), user)
     console.print(f"Disabled {user.email}; ended {ended} session(s).")
 
 
 @users_app.command("reset-mfa")
 def reset(email: Annotated[str, typer.Argument(help="E-mail of the account.")]) -> None:
     """Turn MFA off for a lost device; the person sets it up again at their next login."""
-    settings = settings_or_exit()
-    engine = engine_or_exit(settings)
-    with clear_errors(settings):
-        ensure_schema_current(engine)
-        with unit_of_work(build_sessionmaker(engine)) as db:
-            user = _find_user(db, email)
-            reset_mfa(db, _acting_for(user), user)
+    with console_transaction() as db:
+        user = _find_user(db, email)
+        reset_mfa(db, _acting_for(user), user)
     console.print(f"MFA reset for {user.email}; they will enrol again at their next login.")

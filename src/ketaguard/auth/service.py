@@ -336,6 +336,14 @@ def revoke_sessions(
     return len(ended)
 
 
+def disable_account(db: Session, context: AuditContext, user: User) -> int:
+    """Stop an account from logging in and end its sessions; returns how many were ended."""
+    user.is_active = False
+    ended = revoke_sessions(db, context, user.id)
+    record(db, context, "user.disable", resource_type="user", resource_id=user.id)
+    return ended
+
+
 # --- API tokens -----------------------------------------------------------------------------
 
 

@@ -10,10 +10,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from ketaguard.audit.service import AuditContext
 from ketaguard.config import ConfigurationError, Settings, load_settings
-from ketaguard.db.engine import build_engine, parse_database_url
+from ketaguard.db.engine import build_engine, build_sessionmaker, parse_database_url
+from ketaguard.db.migrate import ensure_schema_current
+from ketaguard.db.session import unit_of_work
 from ketaguard.kit.errors import DomainError
 
 # soft_wrap: never break an e-mail or URL the operator may copy.
@@ -54,6 +57,20 @@ def engine_or_exit(settings: Settings) -> Engine:
     with clear_errors(settings):
         return build_engine(settings)
     raise AssertionError("unreachable")  # pragma: no cover  (clear_errors exits on failure)
+
+
+@contextmanager
+def console_transaction() -> Iterator[Session]:
+    """One transaction on the configured, up-to-date database, with errors as one line."""
+    settings = settings_or_exit()
+    engine = engine_or_exit(settings)
+    try:
+        with clear_errors(settings):
+            ensure_schema_current(engine)
+            with unit_of_work(build_sessionmaker(engine)) as db:
+                yield db
+    finally:
+        engine.dispose()
 
 
 def console_context() -> AuditContext:

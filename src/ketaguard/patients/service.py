@@ -110,6 +110,11 @@ def read_patient(
     db: Session, principal: Principal, context: AuditContext, patient_id: uuid.UUID
 ) -> Patient:
     patient = get_patient(db, principal, patient_id, Permission.patient_read)
+    _record_read(db, context, patient, break_glass=via_break_glass(principal, patient))
+    return patient
+
+
+def _record_read(db: Session, context: AuditContext, patient: Patient, **detail: bool) -> None:
     record(
         db,
         context,
@@ -118,9 +123,8 @@ def read_patient(
         clinic_id=patient.clinic_id,
         resource_type="patient",
         resource_id=patient.id,
-        detail={"break_glass": True} if via_break_glass(principal, patient) else None,
+        detail={name: True for name, flag in detail.items() if flag},
     )
-    return patient
 
 
 def update_patient(
@@ -200,14 +204,5 @@ def open_break_glass(
 
 def read_own_record(db: Session, context: AuditContext, patient_id: uuid.UUID) -> Patient:
     patient = db.get_one(Patient, patient_id)
-    record(
-        db,
-        context,
-        "patient.read",
-        patient_id=patient.id,
-        clinic_id=patient.clinic_id,
-        resource_type="patient",
-        resource_id=patient.id,
-        detail={"own_record": True},
-    )
+    _record_read(db, context, patient, own_record=True)
     return patient
