@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import ketaguard
+from ketaguard.alerts.routes import router as alerts_router
 from ketaguard.audit.routes import router as audit_router
 from ketaguard.auth.admin_routes import router as admin_router
 from ketaguard.auth.routes import router as auth_router
@@ -13,6 +14,7 @@ from ketaguard.db.migrate import ensure_schema_current
 from ketaguard.docs.routes import ASSETS_MOUNT, swagger_assets
 from ketaguard.docs.routes import router as docs_router
 from ketaguard.health.routes import router as health_router
+from ketaguard.intake.routes import router as intake_router
 from ketaguard.kit.errors import install_error_handlers
 from ketaguard.patients.routes import router as patients_router
 
@@ -45,6 +47,8 @@ def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(patients_router)
     app.include_router(audit_router)
+    app.include_router(intake_router)
+    app.include_router(alerts_router)
     app.mount(ASSETS_MOUNT, swagger_assets, name="swagger-assets")
     return app
 

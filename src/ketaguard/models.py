@@ -1,5 +1,6 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
+from ketaguard.alerts.models import Alert
 from ketaguard.audit.models import AuditEvent, AuditHead
 from ketaguard.auth.models import (
     ApiToken,
@@ -10,19 +11,25 @@ from ketaguard.auth.models import (
     User,
 )
 from ketaguard.clinics.models import Clinic, Membership, Organisation
+from ketaguard.intake.models import IntakeVersion
 from ketaguard.patients.models import Patient
+from ketaguard.screening.models import EligibilityDecision, ScreeningResponse
 
 __all__ = [
+    "Alert",
     "ApiToken",
     "AuditEvent",
     "AuditHead",
     "BreakGlassGrant",
     "Clinic",
+    "EligibilityDecision",
+    "IntakeVersion",
     "LoginFailure",
     "LoginSession",
     "Membership",
     "Organisation",
     "Patient",
     "RecoveryCode",
+    "ScreeningResponse",
     "User",
 ]

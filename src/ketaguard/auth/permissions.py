@@ -10,6 +10,10 @@ class Permission(StrEnum):
     patient_create = "patient:create"
     patient_update = "patient:update"
     vitals_write = "vitals:write"
+    intake_write = "intake:write"
+    screening_administer = "screening:administer"
+    eligibility_sign = "eligibility:sign"
+    alert_acknowledge = "alert:acknowledge"
     break_glass = "break_glass:use"
     break_glass_review = "break_glass:review"
     audit_read = "audit:read"
@@ -37,10 +41,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.patient_create,
             Permission.patient_update,
             Permission.break_glass,
+            Permission.intake_write,
+            Permission.screening_administer,
+            Permission.eligibility_sign,
+            Permission.alert_acknowledge,
         }
     ),
-    Role.nurse: frozenset({Permission.patient_read, Permission.vitals_write}),
-    Role.therapist: frozenset({Permission.patient_read}),
+    Role.nurse: frozenset(
+        {
+            Permission.patient_read,
+            Permission.vitals_write,
+            Permission.intake_write,
+            Permission.screening_administer,
+            Permission.alert_acknowledge,
+        }
+    ),
+    Role.therapist: frozenset({Permission.patient_read, Permission.screening_administer}),
     Role.front_desk: frozenset(
         {Permission.patient_read, Permission.patient_create, Permission.patient_update}
     ),

@@ -39,6 +39,11 @@ class Clinic(IdMixin, CreatedAtMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     # IANA zone used to display times and to schedule in local days; storage is always UTC.
     timezone: Mapped[str] = mapped_column(String(64))
+    # Screening cut-offs the clinic chooses. PCL-5: provisional PTSD at 31-33 or more, 33 by
+    # default ([S72][S73], reference §3.1). SDS: no ketamine cut-off is published (§3.1), so none
+    # until the clinic sets one.
+    pcl5_cutoff: Mapped[int] = mapped_column(default=33)
+    sds_cutoff: Mapped[int | None]
 
     organisation: Mapped[Organisation] = relationship(back_populates="clinics", lazy="raise")
 
