@@ -25,6 +25,7 @@ from ketaguard.kit.cli import (
     print_table,
     settings_or_exit,
 )
+from ketaguard.screening.cli import score_command
 
 app = typer.Typer(
     help="ketaguard: safeguards for ketamine and esketamine therapy.", no_args_is_help=True
@@ -33,6 +34,7 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.command("score")(score_command)
 
 ADMIN_PASSWORD_ENV = "KETAGUARD_ADMIN_PASSWORD"  # noqa: S105  (a variable name, not a secret)
 

@@ -24,7 +24,9 @@ from ketaguard.auth.schemas import (
     UserOut,
 )
 from ketaguard.auth.service import create_api_token, memberships, revoke_sessions
-from ketaguard.clinics.models import Role
+from ketaguard.clinics import service as clinics_service
+from ketaguard.clinics.models import Clinic, Role
+from ketaguard.clinics.schemas import ScreeningSettings, ScreeningSettingsOut
 from ketaguard.db.session import DbSession
 from ketaguard.kit.errors import NotFound
 
@@ -159,6 +161,23 @@ def update_policy(
         db, principal, audit_context(request, principal), **body.model_dump()
     )
     return OrganisationPolicyOut.model_validate(organisation)
+
+
+@router.patch("/clinics/{clinic_id}/screening", response_model=ScreeningSettingsOut)
+def update_screening_settings(
+    clinic_id: uuid.UUID,
+    body: ScreeningSettings,
+    request: Request,
+    db: DbSession,
+    principal: Annotated[Principal, require(Permission.organisation_manage)],
+) -> ScreeningSettingsOut:
+    if not principal.can(Permission.organisation_manage, clinic_id):
+        raise NotFound("No such clinic")
+    clinic = db.get_one(Clinic, clinic_id)
+    updated = clinics_service.update_screening_settings(
+        db, audit_context(request, principal), clinic, body.model_dump(exclude_unset=True)
+    )
+    return ScreeningSettingsOut.model_validate(updated)
 
 
 @router.get("/break-glass", response_model=list[BreakGlassGrantOut])

@@ -44,6 +44,9 @@ class Clinic(IdMixin, CreatedAtMixin, Base):
     # until the clinic sets one.
     pcl5_cutoff: Mapped[int] = mapped_column(default=33)
     sds_cutoff: Mapped[int | None]
+    # How many days a screening result counts as current for an eligibility decision. The
+    # reference gives no number, so each clinic must set one before decisions can be made.
+    screening_valid_days: Mapped[int | None]
 
     organisation: Mapped[Organisation] = relationship(back_populates="clinics", lazy="raise")
 

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaguard.audit.service import AuditContext, record
 from ketaguard.clinics.models import Clinic, Membership, Organisation, Role
 from ketaguard.kit.errors import Conflict, InvalidInput
 
@@ -70,3 +71,29 @@ def add_membership(db: Session, *, user_id: uuid.UUID, clinic: Clinic, role: Rol
     db.add(membership)
     db.flush()
     return membership
+
+
+def update_screening_settings(
+    db: Session,
+    context: AuditContext,
+    clinic: Clinic,
+    changes: dict[str, int | None],
+) -> Clinic:
+    """Apply the fields the admin sent (None clears the SDS cut-off; others may not be cleared)."""
+    if not changes:
+        raise InvalidInput("Nothing to change")
+    if "pcl5_cutoff" in changes and changes["pcl5_cutoff"] is None:
+        raise InvalidInput("pcl5_cutoff cannot be cleared", field="pcl5_cutoff")
+    before = {name: getattr(clinic, name) for name in changes}
+    for name, value in changes.items():
+        setattr(clinic, name, value)
+    record(
+        db,
+        context,
+        "clinic.screening_settings",
+        clinic_id=clinic.id,
+        resource_type="clinic",
+        resource_id=clinic.id,
+        detail={"before": before, "after": changes},
+    )
+    return clinic

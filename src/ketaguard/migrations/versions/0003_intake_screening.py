@@ -177,10 +177,12 @@ def upgrade() -> None:
             sa.Column("pcl5_cutoff", sa.Integer(), nullable=False, server_default="33")
         )
         batch_op.add_column(sa.Column("sds_cutoff", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("screening_valid_days", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("clinic", schema=None) as batch_op:
+        batch_op.drop_column("screening_valid_days")
         batch_op.drop_column("sds_cutoff")
         batch_op.drop_column("pcl5_cutoff")
 
