@@ -3,11 +3,14 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ketaguard.alerts.models import Alert
+from ketaguard.audit.service import verify_chain
 from ketaguard.auth.models import User
 from ketaguard.auth.passwords import verify_password
 from ketaguard.clinics.models import Clinic, Membership, Role
 from ketaguard.demo import DEMO_PASSWORD, DEMO_STEPS, build_demo, demo_exists, demo_logins
 from ketaguard.patients.models import CareStatus, Patient
+from ketaguard.screening.models import EligibilityDecision
 
 
 def test_demo_builds_two_clinics_with_every_role_and_patients_at_many_stages(db: Session) -> None:
@@ -39,3 +42,23 @@ def test_every_printed_demo_login_works_with_the_demo_password(db: Session) -> N
         user = db.scalar(select(User).where(User.email == login.email))
         assert user is not None, login.email
         assert verify_password(user.password_hash, DEMO_PASSWORD)
+
+
+def test_demo_has_patients_across_eligibility_outcomes_and_risk_tiers(db: Session) -> None:
+    list(build_demo(db))
+    decided = db.execute(
+        select(EligibilityDecision.computed_eligibility, EligibilityDecision.computed_risk_tier)
+    ).all()
+    assert {e for e, _ in decided} == {
+        "eligible",
+        "eligible_with_precautions",
+        "not_eligible",
+        "needs_review",
+    }
+    assert {t for _, t in decided} == {"low", "elevated", "high"}
+    signed = db.scalars(
+        select(EligibilityDecision).where(EligibilityDecision.signed_off_at.is_not(None))
+    ).all()
+    assert 0 < len(signed) < len(decided)
+    assert db.scalars(select(Alert.rule)).all() == ["suicide_risk.phq9_item9"]
+    assert verify_chain(db).ok

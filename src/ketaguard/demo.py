@@ -4,23 +4,25 @@ Each domain adds its demo data as a step; `build_demo` runs the steps in order, 
 so a failed build leaves nothing behind.
 """
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.orm import Session
 
 from ketaguard.auth.models import AccountKind
 from ketaguard.auth.service import create_user
-from ketaguard.clinics.models import Clinic, Organisation, Role
+from ketaguard.clinics.models import Role
 from ketaguard.clinics.service import (
     add_membership,
     create_clinic,
     create_organisation,
     find_organisation,
 )
-from ketaguard.patients.models import CareStatus, Patient
+from ketaguard.kit.demo import DemoContext, DemoStep
+from ketaguard.patients.models import CareStatus
 from ketaguard.patients.service import create_patient
+from ketaguard.screening.demo import screening_demo
 
 DEMO_ORGANISATION = "Northwind Mood Clinics (demo)"
 # Shared by every demo login and printed in the README: the demo is for trying, never for real data.
@@ -34,15 +36,6 @@ class DemoLogin:
     role: str
     clinics: str
 
-
-@dataclass
-class DemoContext:
-    organisation: Organisation | None = None
-    clinics: dict[str, Clinic] = field(default_factory=dict)
-    patients: list[Patient] = field(default_factory=list)
-
-
-DemoStep = Callable[[Session, DemoContext], None]
 
 CLINICS = {
     "downtown": ("Northwind Downtown", "America/Chicago"),
@@ -97,30 +90,28 @@ def _staff(db: Session, ctx: DemoContext) -> None:
             full_name=full_name,
             password=DEMO_PASSWORD,
         )
+        ctx.staff[local_part] = user
         for key in clinic_keys:
             add_membership(db, user_id=user.id, clinic=ctx.clinics[key], role=role)
 
 
 def _patients(db: Session, ctx: DemoContext) -> None:
     for clinic_key, record, given, family, born, status in PATIENTS:
-        ctx.patients.append(
-            create_patient(
-                db,
-                clinic_id=ctx.clinics[clinic_key].id,
-                record_number=record,
-                given_name=given,
-                family_name=family,
-                date_of_birth=born,
-                care_status=status,
-            )
+        ctx.patients[record] = create_patient(
+            db,
+            clinic_id=ctx.clinics[clinic_key].id,
+            record_number=record,
+            given_name=given,
+            family_name=family,
+            date_of_birth=born,
+            care_status=status,
         )
 
 
 def _patient_accounts(db: Session, ctx: DemoContext) -> None:
     assert ctx.organisation is not None
-    by_record = {patient.record_number: patient for patient in ctx.patients}
     for record_number, local_part in PATIENT_LOGINS:
-        patient = by_record[record_number]
+        patient = ctx.patients[record_number]
         create_user(
             db,
             organisation_id=ctx.organisation.id,
@@ -137,6 +128,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("Staff accounts", _staff),
     ("Patients", _patients),
     ("Patient portal accounts", _patient_accounts),
+    ("Intake, screening and eligibility", screening_demo),
 ]
 
 

@@ -1,0 +1,23 @@
+"""What demo steps share: the records built so far, so each domain's step can build on them."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from ketaguard.auth.models import User
+from ketaguard.clinics.models import Clinic, Organisation
+from ketaguard.patients.models import Patient
+
+
+@dataclass
+class DemoContext:
+    organisation: Organisation | None = None
+    clinics: dict[str, Clinic] = field(default_factory=dict)
+    # By record number, e.g. "DT-0003".
+    patients: dict[str, Patient] = field(default_factory=dict)
+    # By the local part of the e-mail, e.g. "nurse.downtown".
+    staff: dict[str, User] = field(default_factory=dict)
+
+
+DemoStep = Callable[[Session, DemoContext], None]
