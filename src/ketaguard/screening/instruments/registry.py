@@ -9,10 +9,9 @@ from ketaguard.screening.instruments.cadss6 import CADSS6
 from ketaguard.screening.instruments.cssrs import CSSRS_SCREEN
 from ketaguard.screening.instruments.dast10 import DAST10
 from ketaguard.screening.instruments.gad7 import GAD7
-from ketaguard.screening.instruments.icpi import ICPI
-from ketaguard.screening.instruments.icsi import ICSI
 from ketaguard.screening.instruments.ketamine_use_disorder import KETAMINE_USE_DISORDER
 from ketaguard.screening.instruments.moaas import MOAAS
+from ketaguard.screening.instruments.olearysant import ICPI, ICSI
 from ketaguard.screening.instruments.pcl5 import PCL5
 from ketaguard.screening.instruments.phq9 import PHQ9
 from ketaguard.screening.instruments.sds import SDS
