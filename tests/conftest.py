@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from ketaguard.app import create_app
 from ketaguard.auth.models import User
+from ketaguard.bootstrap import prepare_database
 from ketaguard.config import Environment, Settings
 from ketaguard.db.engine import build_engine
-from ketaguard.db.migrate import upgrade
 from ketaguard.db.session import get_db, request_transaction
 from tests.databases import requested_url, reset_postgres_schema, scratch_database
 from tests.factories import Personas, login_over_http, make_personas
@@ -42,7 +42,7 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
     engine = build_engine(settings)
-    upgrade(engine)
+    prepare_database(engine)
     yield engine
     engine.dispose()
 

@@ -4,13 +4,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaguard.alerts.models import Alert
+from ketaguard.audit.models import AuditEvent
 from ketaguard.audit.service import verify_chain
 from ketaguard.auth.models import User
 from ketaguard.auth.passwords import verify_password
 from ketaguard.clinics.models import Clinic, Membership, Role
 from ketaguard.demo import DEMO_PASSWORD, DEMO_STEPS, build_demo, demo_exists, demo_logins
 from ketaguard.patients.models import CareStatus, Patient
+from ketaguard.plans.models import PlanStatus, RequestDecision, SessionRequest, TreatmentPlan
 from ketaguard.screening.models import EligibilityDecision
+from ketaguard.sessions.models import TreatmentSession
 
 
 def test_demo_builds_two_clinics_with_every_role_and_patients_at_many_stages(db: Session) -> None:
@@ -62,3 +65,16 @@ def test_demo_has_patients_across_eligibility_outcomes_and_risk_tiers(db: Sessio
     assert 0 < len(signed) < len(decided)
     assert db.scalars(select(Alert.rule)).all() == ["suicide_risk.phq9_item9"]
     assert verify_chain(db).ok
+
+
+def test_demo_has_plans_in_every_state_a_refused_booking_and_an_override(db: Session) -> None:
+    list(build_demo(db))
+    assert set(db.scalars(select(TreatmentPlan.status))) == set(PlanStatus)
+    bookings = db.execute(select(AuditEvent.action, AuditEvent.outcome)).all()
+    assert ("session.book", "denied") in bookings
+    assert ("session.book.override", "success") in bookings
+    overridden = db.scalars(
+        select(TreatmentSession).where(TreatmentSession.override_reason.is_not(None))
+    ).one()
+    assert overridden.overridden_rules == ["too_many_in_7_days"]
+    assert db.scalars(select(SessionRequest.decision)).all() == [RequestDecision.declined]

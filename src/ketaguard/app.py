@@ -17,6 +17,8 @@ from ketaguard.health.routes import router as health_router
 from ketaguard.intake.routes import router as intake_router
 from ketaguard.kit.errors import install_error_handlers
 from ketaguard.patients.routes import router as patients_router
+from ketaguard.plans.routes import router as plans_router
+from ketaguard.protocols.routes import router as protocols_router
 from ketaguard.screening.routes import router as screening_router
 
 
@@ -51,6 +53,8 @@ def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
     app.include_router(intake_router)
     app.include_router(alerts_router)
     app.include_router(screening_router)
+    app.include_router(protocols_router)
+    app.include_router(plans_router)
     app.mount(ASSETS_MOUNT, swagger_assets, name="swagger-assets")
     return app
 

@@ -13,8 +13,9 @@ import ketaguard
 from ketaguard.audit.cli import audit_app
 from ketaguard.audit.service import record
 from ketaguard.auth.cli import users_app
+from ketaguard.bootstrap import prepare_database
 from ketaguard.db.engine import build_sessionmaker
-from ketaguard.db.migrate import current_revision, ensure_schema_current, head_revision, upgrade
+from ketaguard.db.migrate import current_revision, ensure_schema_current, head_revision
 from ketaguard.db.session import unit_of_work
 from ketaguard.kit.cli import (
     clear_errors,
@@ -25,6 +26,7 @@ from ketaguard.kit.cli import (
     print_table,
     settings_or_exit,
 )
+from ketaguard.protocols.cli import protocols_app
 from ketaguard.screening.cli import score_command
 
 app = typer.Typer(
@@ -35,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.command("score")(score_command)
+app.add_typer(protocols_app, name="protocols")
 
 ADMIN_PASSWORD_ENV = "KETAGUARD_ADMIN_PASSWORD"  # noqa: S105  (a variable name, not a secret)
 
@@ -64,12 +67,14 @@ def db_upgrade() -> None:
     engine = engine_or_exit(settings)
     with clear_errors(settings):
         before = current_revision(engine)
-        upgrade(engine)
+        added = prepare_database(engine)
         after = current_revision(engine)
     if before == after:
         console.print(f"Schema already at the latest revision ({after}).")
     else:
         console.print(f"Schema upgraded from {before or 'empty'} to {after}.")
+    if added:
+        console.print(f"Built-in protocols stored: {', '.join(added)}.")
 
 
 @db_app.command("current")
@@ -122,7 +127,7 @@ def init(
         validate_timezone(timezone)
         password = _admin_password()
         check_password_policy(password)
-        upgrade(engine)
+        prepare_database(engine)
         with unit_of_work(build_sessionmaker(engine)) as db:
             if count_users(db):
                 fail("ketaguard is already initialised here (users exist); nothing was changed")
@@ -196,7 +201,7 @@ def demo() -> None:
     settings = settings_or_exit()
     engine = engine_or_exit(settings)
     with clear_errors(settings):
-        upgrade(engine)
+        prepare_database(engine)
         with unit_of_work(build_sessionmaker(engine)) as db:
             if demo_exists(db):
                 console.print("The demo organisation already exists; nothing was added.")

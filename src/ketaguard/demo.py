@@ -22,6 +22,7 @@ from ketaguard.clinics.service import (
 from ketaguard.kit.demo import DemoContext, DemoStep
 from ketaguard.patients.models import CareStatus
 from ketaguard.patients.service import create_patient
+from ketaguard.plans.demo import plans_demo
 from ketaguard.screening.demo import screening_demo
 
 DEMO_ORGANISATION = "Northwind Mood Clinics (demo)"
@@ -129,6 +130,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("Patients", _patients),
     ("Patient portal accounts", _patient_accounts),
     ("Intake, screening and eligibility", screening_demo),
+    ("Treatment plans and bookings", plans_demo),
 ]
 
 

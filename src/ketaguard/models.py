@@ -13,7 +13,10 @@ from ketaguard.auth.models import (
 from ketaguard.clinics.models import Clinic, Membership, Organisation
 from ketaguard.intake.models import IntakeVersion
 from ketaguard.patients.models import Patient
+from ketaguard.plans.models import PlanStatusChange, SessionRequest, TreatmentPlan
+from ketaguard.protocols.models import ProtocolVersion
 from ketaguard.screening.models import EligibilityDecision, ScreeningResponse
+from ketaguard.sessions.models import TreatmentSession
 
 __all__ = [
     "Alert",
@@ -29,7 +32,12 @@ __all__ = [
     "Membership",
     "Organisation",
     "Patient",
+    "PlanStatusChange",
+    "ProtocolVersion",
     "RecoveryCode",
     "ScreeningResponse",
+    "SessionRequest",
+    "TreatmentPlan",
+    "TreatmentSession",
     "User",
 ]

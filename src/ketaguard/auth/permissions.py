@@ -14,6 +14,13 @@ class Permission(StrEnum):
     screening_administer = "screening:administer"
     eligibility_sign = "eligibility:sign"
     alert_acknowledge = "alert:acknowledge"
+    protocol_manage = "protocol:manage"
+    plan_write = "plan:write"
+    plan_approve = "plan:approve"
+    session_book = "session:book"
+    schedule_override = "schedule:override"
+    request_record = "request:record"
+    request_decide = "request:decide"
     break_glass = "break_glass:use"
     break_glass_review = "break_glass:review"
     audit_read = "audit:read"
@@ -33,6 +40,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.user_manage,
             Permission.token_manage,
             Permission.organisation_manage,
+            Permission.protocol_manage,
         }
     ),
     Role.prescriber: frozenset(
@@ -45,6 +53,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.screening_administer,
             Permission.eligibility_sign,
             Permission.alert_acknowledge,
+            Permission.plan_write,
+            Permission.plan_approve,
+            Permission.session_book,
+            Permission.schedule_override,
+            Permission.request_record,
+            Permission.request_decide,
         }
     ),
     Role.nurse: frozenset(
@@ -54,11 +68,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.intake_write,
             Permission.screening_administer,
             Permission.alert_acknowledge,
+            Permission.session_book,
+            Permission.request_record,
         }
     ),
-    Role.therapist: frozenset({Permission.patient_read, Permission.screening_administer}),
+    Role.therapist: frozenset(
+        {Permission.patient_read, Permission.screening_administer, Permission.request_record}
+    ),
     Role.front_desk: frozenset(
-        {Permission.patient_read, Permission.patient_create, Permission.patient_update}
+        {
+            Permission.patient_read,
+            Permission.patient_create,
+            Permission.patient_update,
+            Permission.session_book,
+            Permission.request_record,
+        }
     ),
 }
 
