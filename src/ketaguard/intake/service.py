@@ -12,6 +12,7 @@ from ketaguard.intake.schemas import IntakeData
 from ketaguard.kit.errors import NotFound
 from ketaguard.kit.time import utcnow
 from ketaguard.patients.models import Patient
+from ketaguard.patients.records import audited_records
 
 
 def current_intake(db: Session, patient_id: uuid.UUID) -> IntakeVersion | None:
@@ -79,23 +80,19 @@ def read_intake(
     db: Session, principal: Principal, context: AuditContext, patient_id: uuid.UUID
 ) -> list[IntakeVersion]:
     """Every version, newest first; the first is the current intake."""
-    patient = get_patient(db, principal, patient_id, Permission.patient_read)
-    versions = list(
-        db.scalars(
+    versions = audited_records(
+        db,
+        principal,
+        context,
+        patient_id,
+        lambda patient: (
             select(IntakeVersion)
             .where(IntakeVersion.patient_id == patient.id)
             .order_by(IntakeVersion.version.desc())
-        )
+        ),
+        action="intake.read",
+        resource_type="intake_version",
     )
     if not versions:
         raise NotFound("No intake has been recorded for this patient yet")
-    record(
-        db,
-        context,
-        "intake.read",
-        patient_id=patient.id,
-        clinic_id=patient.clinic_id,
-        resource_type="intake_version",
-        resource_id=versions[0].id,
-    )
     return versions

@@ -14,6 +14,7 @@ from ketaguard.intake.service import current_intake_data
 from ketaguard.kit.errors import Conflict, InvalidInput, NotFound
 from ketaguard.kit.time import utcnow
 from ketaguard.patients.models import Patient
+from ketaguard.patients.records import audited_records
 from ketaguard.plans import lifecycle
 from ketaguard.plans.models import PlanStatus, PlanStatusChange, TreatmentPlan
 from ketaguard.plans.schemas import PlanCreate
@@ -192,24 +193,19 @@ def change_status(
 def plans_of(
     db: Session, principal: Principal, context: AuditContext, patient_id: uuid.UUID
 ) -> list[TreatmentPlan]:
-    patient = get_patient(db, principal, patient_id, Permission.patient_read)
-    plans = list(
-        db.scalars(
+    return audited_records(
+        db,
+        principal,
+        context,
+        patient_id,
+        lambda patient: (
             select(TreatmentPlan)
             .where(TreatmentPlan.patient_id == patient.id)
             .order_by(TreatmentPlan.created_at.desc())
-        )
-    )
-    record(
-        db,
-        context,
-        "plan.read",
-        patient_id=patient.id,
-        clinic_id=patient.clinic_id,
+        ),
+        action="plan.read",
         resource_type="treatment_plan",
-        detail={"count": len(plans)},
     )
-    return plans
 
 
 def history(db: Session, plan_id: uuid.UUID) -> list[PlanStatusChange]:

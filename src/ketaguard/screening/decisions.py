@@ -18,6 +18,7 @@ from ketaguard.intake.service import current_intake
 from ketaguard.kit.errors import Conflict, InvalidInput, NotFound
 from ketaguard.kit.time import utcnow
 from ketaguard.patients.models import Patient
+from ketaguard.patients.records import audited_records
 from ketaguard.screening.eligibility import (
     INSTRUMENT_IDS,
     EligibilityPolicy,
@@ -142,24 +143,19 @@ def compute(
 def decisions(
     db: Session, principal: Principal, context: AuditContext, patient_id: uuid.UUID
 ) -> list[EligibilityDecision]:
-    patient = get_patient(db, principal, patient_id, Permission.patient_read)
-    found = list(
-        db.scalars(
+    return audited_records(
+        db,
+        principal,
+        context,
+        patient_id,
+        lambda patient: (
             select(EligibilityDecision)
             .where(EligibilityDecision.patient_id == patient.id)
             .order_by(EligibilityDecision.created_at.desc())
-        )
-    )
-    record(
-        db,
-        context,
-        "eligibility.read",
-        patient_id=patient.id,
-        clinic_id=patient.clinic_id,
+        ),
+        action="eligibility.read",
         resource_type="eligibility_decision",
-        detail={"count": len(found)},
     )
-    return found
 
 
 def sign_off(
