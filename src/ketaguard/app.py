@@ -20,6 +20,7 @@ from ketaguard.patients.routes import router as patients_router
 from ketaguard.plans.routes import router as plans_router
 from ketaguard.protocols.routes import router as protocols_router
 from ketaguard.screening.routes import router as screening_router
+from ketaguard.sessions.routes import router as sessions_router
 
 
 def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
     app.include_router(screening_router)
     app.include_router(protocols_router)
     app.include_router(plans_router)
+    app.include_router(sessions_router)
     app.mount(ASSETS_MOUNT, swagger_assets, name="swagger-assets")
     return app
 

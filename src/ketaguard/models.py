@@ -16,9 +16,16 @@ from ketaguard.patients.models import Patient
 from ketaguard.plans.models import PlanStatusChange, SessionRequest, TreatmentPlan
 from ketaguard.protocols.models import ProtocolVersion
 from ketaguard.screening.models import EligibilityDecision, ScreeningResponse
-from ketaguard.sessions.models import TreatmentSession
+from ketaguard.sessions.models import (
+    AdverseEvent,
+    RemsForm,
+    SessionRating,
+    TreatmentSession,
+    VitalReading,
+)
 
 __all__ = [
+    "AdverseEvent",
     "Alert",
     "ApiToken",
     "AuditEvent",
@@ -35,9 +42,12 @@ __all__ = [
     "PlanStatusChange",
     "ProtocolVersion",
     "RecoveryCode",
+    "RemsForm",
     "ScreeningResponse",
+    "SessionRating",
     "SessionRequest",
     "TreatmentPlan",
     "TreatmentSession",
     "User",
+    "VitalReading",
 ]

@@ -1,5 +1,6 @@
 """Every route refuses an anonymous caller, except a short explicit public list."""
 
+import re
 import uuid
 
 from fastapi import FastAPI
@@ -21,8 +22,7 @@ PUBLIC_ROUTES = {
 
 def _concrete_path(path: str) -> str:
     # Any id will do: authentication is checked before a record is looked up.
-    parts = [str(uuid.uuid4()) if p.startswith("{") else p for p in path.split("/")]
-    return "/".join(parts)
+    return re.sub(r"\{[^}]+\}", lambda _: str(uuid.uuid4()), path)
 
 
 def registered_routes(app: FastAPI) -> set[tuple[str, str]]:

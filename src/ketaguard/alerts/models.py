@@ -31,3 +31,8 @@ class Alert(IdMixin, Base):
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     action_taken: Mapped[str | None] = mapped_column(Text)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("treatment_session.id"), index=True
+    )
+    # Set when an unacknowledged alert was escalated (once), by the worker.
+    escalated_at: Mapped[datetime | None]

@@ -21,6 +21,8 @@ class Permission(StrEnum):
     schedule_override = "schedule:override"
     request_record = "request:record"
     request_decide = "request:decide"
+    session_run = "session:run"
+    rems_submit = "rems:submit"
     break_glass = "break_glass:use"
     break_glass_review = "break_glass:review"
     audit_read = "audit:read"
@@ -59,6 +61,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.schedule_override,
             Permission.request_record,
             Permission.request_decide,
+            Permission.session_run,
+            Permission.rems_submit,
         }
     ),
     Role.nurse: frozenset(
@@ -70,6 +74,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.alert_acknowledge,
             Permission.session_book,
             Permission.request_record,
+            Permission.session_run,
+            Permission.rems_submit,
         }
     ),
     Role.therapist: frozenset(

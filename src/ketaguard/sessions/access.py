@@ -1,0 +1,35 @@
+"""Finding a session the caller may act on, locked against concurrent writers."""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketaguard.auth.permissions import Permission
+from ketaguard.auth.principal import Principal
+from ketaguard.auth.scoping import get_patient
+from ketaguard.kit.errors import NotFound
+from ketaguard.patients.models import Patient
+from ketaguard.sessions.models import TreatmentSession
+
+
+def locked_session(
+    db: Session, principal: Principal, session_id: uuid.UUID, permission: Permission
+) -> tuple[TreatmentSession, Patient]:
+    """The session, its row locked for the rest of the transaction.
+
+    Two nurses and a device gateway write to one session at once (vitals against a status
+    change, two status changes): the lock makes each see the other's result instead of
+    overwriting it.
+    """
+    session = db.scalar(
+        select(TreatmentSession).where(TreatmentSession.id == session_id).with_for_update()
+    )
+    if session is None:
+        raise NotFound("No such session")
+    try:
+        patient = get_patient(db, principal, session.patient_id, permission)
+    except NotFound:
+        raise NotFound("No such session") from None
+    db.refresh(session)
+    return session, patient

@@ -1,0 +1,337 @@
+"""The chair-side API: running a session, device gateways posting vitals, REMS forms."""
+
+import uuid
+from collections import defaultdict
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from ketaguard.alerts.schemas import AlertOut
+from ketaguard.auth.deps import audit_context, require
+from ketaguard.auth.models import User
+from ketaguard.auth.permissions import Permission
+from ketaguard.auth.principal import Principal
+from ketaguard.db.session import DbSession
+from ketaguard.fhir.vitals import FhirBundleError, FhirError, parse_fhir
+from ketaguard.kit.errors import InvalidInput
+from ketaguard.kit.time import utcnow
+from ketaguard.monitoring.vitals import Reading
+from ketaguard.rems.form import DeadlineState, missing_fields
+from ketaguard.rems.pdf import render_html, render_pdf
+from ketaguard.sessions import rems, run
+from ketaguard.sessions.access import locked_session
+from ketaguard.sessions.models import ReadingSource, SessionStatus, VitalReading
+from ketaguard.sessions.schemas_run import (
+    AdverseEventIn,
+    DeviceBatch,
+    DischargeIn,
+    DoseComplete,
+    DoseStart,
+    IngestOut,
+    PreDoseIn,
+    RatingIn,
+    Reason,
+    SessionDetail,
+    VitalsIn,
+)
+
+router = APIRouter(prefix="/api", tags=["sessions"])
+
+Runner = Annotated[Principal, require(Permission.session_run)]
+VitalsWriter = Annotated[Principal, require(Permission.vitals_write)]
+Reader = Annotated[Principal, require(Permission.patient_read)]
+
+
+def _detail(session: Any) -> SessionDetail:
+    return SessionDetail.model_validate(session)
+
+
+def _ingested(result: run.Ingested) -> IngestOut:
+    return IngestOut(
+        added=result.added,
+        duplicates=result.duplicates,
+        alerts=[AlertOut.model_validate(a).model_dump(mode="json") for a in result.alerts],
+    )
+
+
+@router.get("/sessions/{session_id}", response_model=SessionDetail)
+def get_session(session_id: uuid.UUID, db: DbSession, principal: Reader) -> SessionDetail:
+    session, _ = locked_session(db, principal, session_id, Permission.patient_read)
+    return _detail(session)
+
+
+@router.post("/sessions/{session_id}/check-in", response_model=SessionDetail)
+def check_in(
+    session_id: uuid.UUID, request: Request, db: DbSession, principal: Runner
+) -> SessionDetail:
+    return _detail(run.check_in(db, principal, audit_context(request, principal), session_id))
+
+
+@router.post("/sessions/{session_id}/pre-dose", response_model=SessionDetail)
+def pre_dose(
+    session_id: uuid.UUID, body: PreDoseIn, request: Request, db: DbSession, principal: Runner
+) -> SessionDetail:
+    context = audit_context(request, principal)
+    return _detail(run.clear_pre_dose(db, principal, context, session_id, body))
+
+
+@router.post("/sessions/{session_id}/dose", response_model=SessionDetail)
+def start_dose(
+    session_id: uuid.UUID, body: DoseStart, request: Request, db: DbSession, principal: Runner
+) -> SessionDetail:
+    context = audit_context(request, principal)
+    return _detail(run.start_dose(db, principal, context, session_id, body))
+
+
+@router.post("/sessions/{session_id}/dose/complete", response_model=SessionDetail)
+def complete_dose(
+    session_id: uuid.UUID, body: DoseComplete, request: Request, db: DbSession, principal: Runner
+) -> SessionDetail:
+    context = audit_context(request, principal)
+    return _detail(run.complete_dose(db, principal, context, session_id, body))
+
+
+def _as_readings(items: Any) -> list[Reading]:
+    return [Reading(vital=i.vital, value=i.value, measured_at=i.measured_at) for i in items]
+
+
+@router.post("/sessions/{session_id}/vitals", response_model=IngestOut)
+def record_vitals(
+    session_id: uuid.UUID, body: VitalsIn, request: Request, db: DbSession, principal: VitalsWriter
+) -> IngestOut:
+    result = run.ingest_vitals(
+        db,
+        principal,
+        audit_context(request, principal),
+        session_id,
+        _as_readings(body.readings),
+        source=ReadingSource.staff,
+    )
+    return _ingested(result)
+
+
+@router.post("/sessions/{session_id}/vitals/device", response_model=IngestOut)
+def device_batch(
+    session_id: uuid.UUID,
+    body: DeviceBatch,
+    request: Request,
+    db: DbSession,
+    principal: VitalsWriter,
+) -> IngestOut:
+    """A bedside gateway's batch: all or nothing, and a resent batch adds nothing."""
+    result = run.ingest_vitals(
+        db,
+        principal,
+        audit_context(request, principal),
+        session_id,
+        _as_readings(body.readings),
+        source=ReadingSource.device,
+        device_key=body.device_id,
+    )
+    return _ingested(result)
+
+
+@router.post("/sessions/{session_id}/vitals/fhir", response_model=IngestOut)
+def fhir_vitals(
+    session_id: uuid.UUID,
+    request: Request,
+    db: DbSession,
+    principal: VitalsWriter,
+    payload: Annotated[dict[str, Any], Body(description="A FHIR R4 Observation or Bundle")],
+) -> IngestOut:
+    """FHIR R4 vital-sign Observations, alone or in a batch/transaction Bundle (LOINC codes)."""
+    try:
+        readings = parse_fhir(payload)
+    except FhirBundleError as exc:
+        raise InvalidInput(
+            "The Bundle was refused; nothing was stored",
+            problems=[{"entry": e.entry, "path": e.path, "message": e.message} for e in exc.errors],
+        ) from exc
+    except FhirError as exc:
+        raise InvalidInput(str(exc), path=exc.path) from exc
+    by_device: dict[str, list[Reading]] = defaultdict(list)
+    for r in readings:
+        by_device[r.device_id or "fhir"].append(
+            Reading(vital=r.vital, value=r.value, measured_at=r.measured_at)
+        )
+    added = duplicates = 0
+    alerts: list[Any] = []
+    for device, group in by_device.items():
+        result = run.ingest_vitals(
+            db,
+            principal,
+            audit_context(request, principal),
+            session_id,
+            group,
+            source=ReadingSource.device,
+            device_key=device,
+        )
+        added, duplicates = added + result.added, duplicates + result.duplicates
+        alerts.extend(result.alerts)
+    return _ingested(run.Ingested(added=added, duplicates=duplicates, alerts=alerts))
+
+
+class ReadingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    vital: str
+    value: float
+    measured_at: Any
+    source: str
+    device_key: str
+
+
+@router.get("/sessions/{session_id}/vitals", response_model=list[ReadingOut])
+def list_vitals(session_id: uuid.UUID, db: DbSession, principal: Reader) -> list[ReadingOut]:
+    session, _ = locked_session(db, principal, session_id, Permission.patient_read)
+    rows = db.scalars(
+        select(VitalReading)
+        .where(VitalReading.session_id == session.id)
+        .order_by(VitalReading.measured_at, VitalReading.vital)
+    )
+    return [ReadingOut.model_validate(r) for r in rows]
+
+
+@router.post("/sessions/{session_id}/ratings")
+def add_rating(
+    session_id: uuid.UUID, body: RatingIn, request: Request, db: DbSession, principal: Runner
+) -> dict[str, Any]:
+    rating, alerts = run.rate(db, principal, audit_context(request, principal), session_id, body)
+    return {
+        "scale": rating.scale,
+        "total": rating.total,
+        "alerts": [AlertOut.model_validate(a).model_dump(mode="json") for a in alerts],
+    }
+
+
+@router.post("/sessions/{session_id}/adverse-events", status_code=201)
+def add_adverse_event(
+    session_id: uuid.UUID, body: AdverseEventIn, request: Request, db: DbSession, principal: Runner
+) -> dict[str, Any]:
+    event = run.record_adverse_event(
+        db, principal, audit_context(request, principal), session_id, body
+    )
+    return {"id": str(event.id), "type": event.type.value, "serious": event.serious}
+
+
+@router.post("/sessions/{session_id}/clear", response_model=SessionDetail)
+def prescriber_clears(
+    session_id: uuid.UUID, request: Request, db: DbSession, principal: Runner
+) -> SessionDetail:
+    context = audit_context(request, principal)
+    return _detail(run.clear_for_discharge(db, principal, context, session_id))
+
+
+@router.post("/sessions/{session_id}/discharge", response_model=SessionDetail)
+def discharge(
+    session_id: uuid.UUID, body: DischargeIn, request: Request, db: DbSession, principal: Runner
+) -> SessionDetail:
+    assert principal.user_id is not None
+    provider = db.get_one(User, principal.user_id).full_name
+    context = audit_context(request, principal)
+    return _detail(run.discharge(db, principal, context, session_id, body, provider))
+
+
+@router.post("/sessions/{session_id}/abort", response_model=SessionDetail)
+def abort(
+    session_id: uuid.UUID, body: Reason, request: Request, db: DbSession, principal: Runner
+) -> SessionDetail:
+    context = audit_context(request, principal)
+    return _detail(
+        run.end_early(db, principal, context, session_id, SessionStatus.aborted, body.reason)
+    )
+
+
+@router.post("/sessions/{session_id}/no-show", response_model=SessionDetail)
+def no_show(
+    session_id: uuid.UUID, body: Reason, request: Request, db: DbSession, principal: Runner
+) -> SessionDetail:
+    context = audit_context(request, principal)
+    return _detail(
+        run.end_early(db, principal, context, session_id, SessionStatus.no_show, body.reason)
+    )
+
+
+class RemsFormOut(BaseModel):
+    id: uuid.UUID
+    session_id: uuid.UUID
+    due_on: date
+    state: DeadlineState
+    submitted_on: date | None
+    submission_method: str | None
+    total_minutes: int | None
+    under_two_hours: bool
+    fields: list[dict[str, Any]]
+
+
+def _form_out(form: Any, state: DeadlineState) -> RemsFormOut:
+    built = rems.built(form)
+    return RemsFormOut(
+        id=form.id,
+        session_id=form.session_id,
+        due_on=form.due_on,
+        state=state,
+        submitted_on=form.submitted_on,
+        submission_method=form.submission_method,
+        total_minutes=built.total_minutes,
+        under_two_hours=built.under_two_hours,
+        fields=[
+            {"key": f.key, "label": f.label, "value": f.value, "required": f.required}
+            for f in built.fields
+        ],
+    )
+
+
+@router.get("/rems/forms", response_model=list[RemsFormOut], tags=["REMS"])
+def rems_forms(
+    db: DbSession, principal: Reader, state: DeadlineState | None = None
+) -> list[RemsFormOut]:
+    """The clinic's REMS monitoring forms, soonest due first; filter by deadline state."""
+    return [_form_out(f, s) for f, s in rems.forms(db, principal, utcnow(), state)]
+
+
+@router.get("/rems/forms/{form_id}.pdf", tags=["REMS"], response_class=Response)
+def rems_form_pdf(form_id: uuid.UUID, db: DbSession, principal: Reader) -> Response:
+    built = rems.built(rems.get_form(db, principal, form_id))
+    assert not missing_fields(built)
+    return Response(
+        render_pdf(built),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="rems-{form_id}.pdf"'},
+    )
+
+
+@router.get("/rems/forms/{form_id}.html", tags=["REMS"], response_class=HTMLResponse)
+def rems_form_page(form_id: uuid.UUID, db: DbSession, principal: Reader) -> HTMLResponse:
+    return HTMLResponse(render_html(rems.built(rems.get_form(db, principal, form_id))))
+
+
+class Submission(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    submitted_on: date
+    method: Literal["online", "fax"]
+
+
+@router.post("/rems/forms/{form_id}/submitted", response_model=RemsFormOut, tags=["REMS"])
+def rems_submitted(
+    form_id: uuid.UUID,
+    body: Submission,
+    request: Request,
+    db: DbSession,
+    principal: Annotated[Principal, require(Permission.rems_submit)],
+) -> RemsFormOut:
+    form = rems.mark_submitted(
+        db,
+        principal,
+        audit_context(request, principal),
+        form_id,
+        body.submitted_on,
+        body.method,
+        utcnow(),
+    )
+    return _form_out(form, "submitted")

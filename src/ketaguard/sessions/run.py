@@ -1,0 +1,529 @@
+"""Running a supervised session, from check-in to discharge (reference §1.4, §1.5, §1.9)."""
+
+import itertools
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ketaguard.alerts.models import Alert, AlertSeverity
+from ketaguard.alerts.service import raise_alert
+from ketaguard.audit.service import AuditContext, record
+from ketaguard.auth.permissions import Permission
+from ketaguard.auth.principal import Principal
+from ketaguard.kit.errors import Conflict, Forbidden, InvalidInput
+from ketaguard.kit.time import utcnow
+from ketaguard.monitoring.discharge import DischargeFacts, unmet_discharge_criteria
+from ketaguard.monitoring.rules import (
+    AlertFinding,
+    DosePhase,
+    sedation_findings,
+    threshold_findings,
+)
+from ketaguard.monitoring.vitals import Reading, check_readings
+from ketaguard.plans.models import TreatmentPlan
+from ketaguard.protocols.definition import FixedDose, ProtocolDefinition
+from ketaguard.protocols.service import definition_of, version_by_id
+from ketaguard.screening.instruments import AnswerError, ScoringContext, get_instrument
+from ketaguard.sessions import lifecycle
+from ketaguard.sessions.access import locked_session
+from ketaguard.sessions.models import (
+    AdverseEvent,
+    ReadingSource,
+    SessionRating,
+    SessionStatus,
+    TreatmentSession,
+    VitalReading,
+)
+from ketaguard.sessions.rems import create_rems_form
+from ketaguard.sessions.schemas_run import (
+    AdverseEventIn,
+    DischargeIn,
+    DoseComplete,
+    DoseStart,
+    PreDoseIn,
+    RatingIn,
+    ReadingIn,
+)
+
+DOSE_TOLERANCE_MG = 0.001
+
+
+def protocol_of(db: Session, session: TreatmentSession) -> ProtocolDefinition:
+    plan = db.get_one(TreatmentPlan, session.plan_id)
+    return definition_of(version_by_id(db, plan.protocol_version_id))
+
+
+def _changed(
+    db: Session,
+    context: AuditContext,
+    session: TreatmentSession,
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.revision += 1
+    record(
+        db,
+        context,
+        action,
+        patient_id=session.patient_id,
+        clinic_id=session.clinic_id,
+        resource_type="treatment_session",
+        resource_id=session.id,
+        detail={"status": session.status.value, **(detail or {})},
+    )
+
+
+def _move(session: TreatmentSession, target: SessionStatus) -> None:
+    lifecycle.require_transition(session.status, target)
+    session.status = target
+
+
+def raise_findings(
+    db: Session, session: TreatmentSession, findings: list[AlertFinding]
+) -> list[Alert]:
+    """Alerts for the findings, one open alert per rule and session (a BP that stays high is one
+    alert to act on, not one per reading)."""
+    open_rules = set(
+        db.scalars(
+            select(Alert.rule).where(
+                Alert.session_id == session.id, Alert.acknowledged_at.is_(None)
+            )
+        )
+    )
+    raised = []
+    for finding in findings:
+        if finding.rule_id in open_rules:
+            continue
+        alert = raise_alert(
+            db,
+            clinic_id=session.clinic_id,
+            patient_id=session.patient_id,
+            rule=finding.rule_id,
+            severity=AlertSeverity(finding.severity),
+            message=finding.message,
+            evidence={**finding.evidence, "session_id": str(session.id)},
+            source=finding.source,
+        )
+        alert.session_id = session.id
+        open_rules.add(finding.rule_id)
+        raised.append(alert)
+    return raised
+
+
+def check_in(
+    db: Session, principal: Principal, context: AuditContext, session_id: uuid.UUID
+) -> TreatmentSession:
+    session, _ = locked_session(db, principal, session_id, Permission.session_run)
+    _move(session, SessionStatus.checked_in)
+    session.checked_in_at = utcnow()
+    _changed(db, context, session, "session.check_in")
+    return session
+
+
+def _readings(items: list[ReadingIn]) -> list[Reading]:
+    return [Reading(vital=i.vital, value=i.value, measured_at=i.measured_at) for i in items]
+
+
+def _refuse_problems(readings: list[Reading]) -> None:
+    problems = check_readings(readings, utcnow())
+    if problems:
+        raise InvalidInput(
+            "Some readings are not possible; nothing was stored",
+            problems=[
+                {"index": p.index, "vital": p.vital, "code": p.code, "message": p.message}
+                for p in problems
+            ],
+        )
+
+
+def clear_pre_dose(
+    db: Session,
+    principal: Principal,
+    context: AuditContext,
+    session_id: uuid.UUID,
+    body: PreDoseIn,
+) -> TreatmentSession:
+    session, patient = locked_session(db, principal, session_id, Permission.session_run)
+    lifecycle.require_transition(session.status, SessionStatus.pre_dose_cleared)
+    definition = protocol_of(db, session)
+    required = {check.id for check in definition.pre_dose_checks}
+    missing, unknown = sorted(required - body.checks.keys()), sorted(body.checks.keys() - required)
+    if missing or unknown:
+        raise InvalidInput(
+            "The pre-dose checklist must answer exactly the protocol's checks",
+            missing=missing,
+            unknown=unknown,
+        )
+    unconfirmed = sorted(check for check, done in body.checks.items() if not done)
+    if unconfirmed:
+        raise Conflict(
+            "Not cleared: these pre-dose checks are not confirmed: " + ", ".join(unconfirmed),
+            unconfirmed=unconfirmed,
+        )
+    readings = _readings(body.vitals)
+    _refuse_problems(readings)
+    findings = threshold_findings(definition, readings, phase="pre_dose")
+    decision = (body.prescriber_decision or "").strip()
+    if findings and not decision:
+        raise Conflict(
+            "A prescriber must document a decision before dosing: "
+            + " ".join(f.message for f in findings),
+            findings=[
+                {"rule": f.rule_id, "message": f.message, "source": f.source} for f in findings
+            ],
+        )
+    if decision and not principal.can(Permission.plan_approve, patient.clinic_id):
+        raise Forbidden("Only a prescriber can document a decision to dose")
+    _store_readings(db, session, readings, ReadingSource.staff, "", principal)
+    flagged = [m.model_dump(mode="json") for m in body.new_medications if m.classes]
+    session.pre_dose = {
+        "checks": body.checks,
+        "craving": body.craving,
+        "substance_use_since_last_session": body.substance_use_since_last_session,
+        "new_medications": [m.model_dump(mode="json") for m in body.new_medications],
+        "flagged_medications": flagged,
+        "pregnant": body.pregnant,
+    }
+    if decision:
+        session.prescriber_decision = {
+            "by": str(principal.user_id),
+            "at": utcnow().isoformat(),
+            "decision": decision,
+            "findings": [f.rule_id for f in findings],
+        }
+    session.pre_dose_moaas = body.moaas
+    session.pre_dose_cleared_at = utcnow()
+    session.cleared_by_id = principal.user_id
+    _move(session, SessionStatus.pre_dose_cleared)
+    _changed(
+        db,
+        context,
+        session,
+        "session.pre_dose",
+        {"findings": [f.rule_id for f in findings], "flagged_medications": len(flagged)},
+    )
+    return session
+
+
+def start_dose(
+    db: Session,
+    principal: Principal,
+    context: AuditContext,
+    session_id: uuid.UUID,
+    body: DoseStart,
+) -> TreatmentSession:
+    session, _ = locked_session(db, principal, session_id, Permission.session_run)
+    lifecycle.require_transition(session.status, SessionStatus.dosed)
+    if body.dose_mg > session.planned_dose_mg + DOSE_TOLERANCE_MG:
+        raise Conflict(
+            f"{body.dose_mg:g} mg is above the {session.planned_dose_mg:g} mg planned for this "
+            "session; a higher dose needs a new booking"
+        )
+    definition = protocol_of(db, session)
+    dose = definition.dose
+    if isinstance(dose, FixedDose) and body.dose_mg % dose.device_mg.value > DOSE_TOLERANCE_MG:
+        raise InvalidInput(
+            f"{body.dose_mg:g} mg is not a whole number of {dose.device_mg.value} mg devices "
+            f"({dose.device_mg.source})",
+            field="dose_mg",
+        )
+    if body.started_at > utcnow() + timedelta(minutes=5):
+        raise InvalidInput("started_at cannot be in the future", field="started_at")
+    session.given_dose_mg = body.dose_mg
+    session.lot_number = body.lot_number.strip()
+    session.given_by_id = principal.user_id
+    session.dosed_at = body.started_at
+    session.device_times = [body.started_at.isoformat()]
+    if definition.monitoring.observation_starts_at in ("first_device", "dose_start"):
+        session.observation_started_at = body.started_at
+    _move(session, SessionStatus.dosed)
+    _changed(
+        db, context, session, "session.dose", {"dose_mg": body.dose_mg, "lot": body.lot_number}
+    )
+    return session
+
+
+def complete_dose(
+    db: Session,
+    principal: Principal,
+    context: AuditContext,
+    session_id: uuid.UUID,
+    body: DoseComplete,
+) -> TreatmentSession:
+    session, _ = locked_session(db, principal, session_id, Permission.session_run)
+    lifecycle.require_transition(session.status, SessionStatus.monitoring)
+    definition = protocol_of(db, session)
+    dose = definition.dose
+    assert session.dosed_at is not None
+    assert session.given_dose_mg is not None
+    if isinstance(dose, FixedDose):
+        times = sorted(body.device_times or [])
+        expected = round(session.given_dose_mg / dose.device_mg.value)
+        if len(times) != expected:
+            raise InvalidInput(
+                f"{session.given_dose_mg:g} mg is {expected} devices of {dose.device_mg.value} mg; "
+                f"{len(times)} device times were given",
+                field="device_times",
+            )
+        if times[0] != session.dosed_at:
+            raise InvalidInput("The first device time must be the dose start", field="device_times")
+        gap = timedelta(minutes=dose.device_interval_minutes.value)
+        for n, (earlier, later) in enumerate(itertools.pairwise(times), start=2):
+            if later - earlier < gap:
+                raise InvalidInput(
+                    f"Device {n} came {(later - earlier).total_seconds() / 60:.1f} minutes after "
+                    f"device {n - 1}; the protocol needs {dose.device_interval_minutes.value} "
+                    f"({dose.device_interval_minutes.source})",
+                    field="device_times",
+                )
+        session.device_times = [t.isoformat() for t in times]
+    else:
+        ended = body.infusion_ended_at
+        if ended is None or ended <= session.dosed_at:
+            raise InvalidInput(
+                "infusion_ended_at is required and must be after the start",
+                field="infusion_ended_at",
+            )
+        session.infusion_ended_at = ended
+        if definition.monitoring.observation_starts_at == "infusion_end":
+            session.observation_started_at = ended
+    _move(session, SessionStatus.monitoring)
+    _changed(db, context, session, "session.dose_complete")
+    return session
+
+
+@dataclass(frozen=True)
+class Ingested:
+    added: int
+    duplicates: int
+    alerts: list[Alert]
+
+
+def _insert(db: Session) -> Any:
+    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _store_readings(
+    db: Session,
+    session: TreatmentSession,
+    readings: list[Reading],
+    source: ReadingSource,
+    device_key: str,
+    principal: Principal,
+) -> list[Reading]:
+    """Insert what is new and skip exact repeats; returns the readings that were new."""
+    now = utcnow()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "created_at": now,
+            "session_id": session.id,
+            "vital": r.vital,
+            "value": float(r.value),
+            "measured_at": r.measured_at,
+            "source": source.value,
+            "device_key": device_key,
+            "recorded_by_id": principal.user_id,
+            "recorded_by_token_id": principal.token_id,
+        }
+        for r in readings
+    ]
+    statement = (
+        _insert(db)(VitalReading)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["session_id", "vital", "measured_at", "device_key"])
+        .returning(VitalReading.id)
+    )
+    added_ids = {row for row in db.scalars(statement)}
+    return [r for r, row in zip(readings, rows, strict=True) if row["id"] in added_ids]
+
+
+def ingest_vitals(
+    db: Session,
+    principal: Principal,
+    context: AuditContext,
+    session_id: uuid.UUID,
+    readings: list[Reading],
+    *,
+    source: ReadingSource,
+    device_key: str = "",
+) -> Ingested:
+    """Store a batch all-or-nothing; judge the new readings against the protocol in the same
+    transaction, so an alert exists exactly when its reading does."""
+    session, _ = locked_session(db, principal, session_id, Permission.vitals_write)
+    lifecycle.require_state(session.status, lifecycle.RECORDING_STATES, "recording vital signs")
+    _refuse_problems(readings)
+    new = _store_readings(db, session, readings, source, device_key, principal)
+    phase: DosePhase = "during" if session.status in lifecycle.AFTER_DOSE_STATES else "pre_dose"
+    findings = threshold_findings(protocol_of(db, session), new, phase=phase) if new else []
+    alerts = raise_findings(db, session, findings)
+    if session.status is SessionStatus.ready_for_discharge and findings:
+        _move(session, SessionStatus.monitoring)
+    _changed(
+        db,
+        context,
+        session,
+        "session.vitals",
+        {"added": len(new), "duplicates": len(readings) - len(new), "device": device_key or None},
+    )
+    return Ingested(added=len(new), duplicates=len(readings) - len(new), alerts=alerts)
+
+
+def rate(
+    db: Session,
+    principal: Principal,
+    context: AuditContext,
+    session_id: uuid.UUID,
+    body: RatingIn,
+) -> tuple[SessionRating, list[Alert]]:
+    session, _ = locked_session(db, principal, session_id, Permission.session_run)
+    lifecycle.require_state(session.status, lifecycle.RECORDING_STATES, "rating sedation")
+    try:
+        score = get_instrument(body.scale).score(body.answers, ScoringContext())
+    except AnswerError as exc:
+        raise InvalidInput(str(exc), field=exc.item_id) from exc
+    assert score.total is not None
+    assert principal.user_id is not None
+    rating = SessionRating(
+        session_id=session.id,
+        scale=body.scale,
+        answers=body.answers,
+        total=score.total,
+        measured_at=body.measured_at,
+        recorded_by_id=principal.user_id,
+    )
+    db.add(rating)
+    db.flush()
+    alerts: list[Alert] = []
+    if body.scale == "moaas" and session.status in lifecycle.AFTER_DOSE_STATES:
+        source = "[S94][S30][S2] MOAA/S, any drop from the pre-dose score is sedation"
+        alerts = raise_findings(
+            db, session, sedation_findings(session.pre_dose_moaas, score.total, source)
+        )
+    _changed(db, context, session, "session.rating", {"scale": body.scale, "total": score.total})
+    return rating, alerts
+
+
+def record_adverse_event(
+    db: Session,
+    principal: Principal,
+    context: AuditContext,
+    session_id: uuid.UUID,
+    body: AdverseEventIn,
+) -> AdverseEvent:
+    session, _ = locked_session(db, principal, session_id, Permission.session_run)
+    assert principal.user_id is not None
+    event = AdverseEvent(
+        session_id=session.id,
+        patient_id=session.patient_id,
+        recorded_by_id=principal.user_id,
+        **body.model_dump(),
+    )
+    db.add(event)
+    db.flush()
+    _changed(
+        db,
+        context,
+        session,
+        "session.adverse_event",
+        {"type": body.type.value, "severity": body.severity, "serious": body.serious},
+    )
+    return event
+
+
+def _latest_readings(db: Session, session: TreatmentSession) -> dict[str, Reading]:
+    latest: dict[str, Reading] = {}
+    since = session.observation_started_at
+    query = select(VitalReading).where(VitalReading.session_id == session.id)
+    if since is not None:
+        query = query.where(VitalReading.measured_at >= since)
+    for row in db.scalars(query.order_by(VitalReading.measured_at)):
+        latest[row.vital] = Reading(vital=row.vital, value=row.value, measured_at=row.measured_at)  # type: ignore[arg-type]
+    return latest
+
+
+def _latest_moaas(db: Session, session: TreatmentSession) -> int | None:
+    return db.scalar(
+        select(SessionRating.total)
+        .where(SessionRating.session_id == session.id, SessionRating.scale == "moaas")
+        .order_by(SessionRating.measured_at.desc())
+        .limit(1)
+    )
+
+
+def clear_for_discharge(
+    db: Session, principal: Principal, context: AuditContext, session_id: uuid.UUID
+) -> TreatmentSession:
+    """A prescriber's judgement that the patient is clinically stable (reference §1.5)."""
+    session, patient = locked_session(db, principal, session_id, Permission.session_run)
+    if not principal.can(Permission.plan_approve, patient.clinic_id):
+        raise Forbidden("Only a prescriber can clear a patient to leave")
+    lifecycle.require_state(
+        session.status, lifecycle.AFTER_DOSE_STATES, "clearing the patient to leave"
+    )
+    session.prescriber_cleared_at = utcnow()
+    _changed(db, context, session, "session.prescriber_cleared")
+    return session
+
+
+def discharge(
+    db: Session,
+    principal: Principal,
+    context: AuditContext,
+    session_id: uuid.UUID,
+    body: DischargeIn,
+    patient_name: str,
+) -> TreatmentSession:
+    session, patient = locked_session(db, principal, session_id, Permission.session_run)
+    lifecycle.require_state(
+        session.status,
+        frozenset({SessionStatus.monitoring, SessionStatus.ready_for_discharge}),
+        "discharge",
+    )
+    definition = protocol_of(db, session)
+    now = utcnow()
+    facts = DischargeFacts(
+        observation_started_at=session.observation_started_at,
+        latest_readings=_latest_readings(db, session),  # type: ignore[arg-type]
+        pre_dose_moaas=session.pre_dose_moaas,
+        latest_moaas=_latest_moaas(db, session),
+        transport_present=body.transport_present,
+        prescriber_cleared=session.prescriber_cleared_at is not None,
+    )
+    unmet = unmet_discharge_criteria(definition, facts, now)
+    if unmet:
+        raise Conflict(
+            "Not ready to leave: " + " ".join(c.message for c in unmet),
+            unmet=[{"id": c.id, "message": c.message, "source": c.source} for c in unmet],
+        )
+    session.transport_present = True
+    session.status = SessionStatus.ready_for_discharge
+    session.ready_at = now
+    if definition.rems_required:
+        create_rems_form(db, session, patient, definition, body, patient_name, now)
+    session.discharged_at = now
+    session.discharged_by_id = principal.user_id
+    _move(session, SessionStatus.discharged)
+    _changed(db, context, session, "session.discharge")
+    return session
+
+
+def end_early(
+    db: Session,
+    principal: Principal,
+    context: AuditContext,
+    session_id: uuid.UUID,
+    target: SessionStatus,
+    reason: str,
+) -> TreatmentSession:
+    """Abort (after arrival) or mark a no-show, with the reason."""
+    session, _ = locked_session(db, principal, session_id, Permission.session_run)
+    _move(session, target)
+    session.aborted_reason = reason.strip()
+    _changed(db, context, session, f"session.{target.value}", {"reason": session.aborted_reason})
+    return session
