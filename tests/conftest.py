@@ -6,7 +6,6 @@ suite once on each). Nothing here mocks the database.
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,23 +15,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ketaguard.app import create_app
-from ketaguard.audit.service import AuditContext
 from ketaguard.auth.models import User
-from ketaguard.auth.service import principal_for_user
 from ketaguard.bootstrap import prepare_database
 from ketaguard.config import Environment, Settings
 from ketaguard.db.engine import build_engine
 from ketaguard.db.session import get_db, request_transaction
-from ketaguard.intake.schemas import IntakeData
-from ketaguard.intake.service import record_intake
-from ketaguard.kit.time import utcnow
-from ketaguard.screening import decisions
-from ketaguard.screening.schemas import ResponseCreate, SignOff
-from ketaguard.screening.service import administer
 from tests.databases import requested_url, reset_postgres_schema, scratch_database
-from tests.factories import Personas, login_over_http, make_personas
-from tests.intake.test_intake import INTAKE
-from tests.screening.test_eligibility_api import BASELINE
+from tests.factories import Personas, login_over_http, make_eligible, make_personas
 
 
 @pytest.fixture(scope="session")
@@ -131,20 +120,4 @@ def pytest_report_header() -> str:
 @pytest.fixture
 def eligible(db: Session, personas: Personas) -> Personas:
     """Patient A with intake, baseline screenings and a signed 'eligible' decision."""
-    personas.clinic_a.screening_valid_days = 30
-    nurse = principal_for_user(db, personas.nurse_a, None)
-    prescriber = principal_for_user(db, personas.prescriber_a, None)
-    patient_id = personas.patient_a.id
-    record_intake(
-        db, nurse, AuditContext(), patient_id, IntakeData.model_validate(
-            {**INTAKE, "substance_use": []}), None,
-    )  # fmt: skip
-    for instrument, answers in BASELINE.items():
-        body = ResponseCreate(
-            instrument=instrument, answers=answers, completed_at=utcnow() - timedelta(days=1)
-        )
-        administer(db, nurse, AuditContext(), patient_id, body)
-    decision = decisions.compute(db, nurse, AuditContext(), patient_id)
-    assert decision.computed_eligibility == "eligible"
-    decisions.sign_off(db, prescriber, AuditContext(), patient_id, decision.id, SignOff())
-    return personas
+    return make_eligible(db, personas)

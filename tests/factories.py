@@ -3,7 +3,8 @@
 import itertools
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 import pyotp
 from fastapi.testclient import TestClient
@@ -19,6 +20,32 @@ from ketaguard.patients.models import CareStatus, Patient
 from ketaguard.patients.service import create_patient
 
 PASSWORD = "correct-horse-battery"
+
+INTAKE: dict[str, Any] = {
+    "sex": "female",
+    "weight": {"kg": 68.5, "measured_on": "2026-11-01"},
+    "indications": ["trd"],
+    "contraindications": {
+        "aneurysmal_vascular_disease": False,
+        "arteriovenous_malformation": False,
+        "intracerebral_hemorrhage_history": False,
+        "hypersensitivity_ketamine_or_esketamine": False,
+    },
+    "medications": [{"name": "sertraline", "classes": []}],
+    "substance_use": [
+        {"substance": "alcohol", "ever": True, "last_12_months": True, "current": True}
+    ],
+    "family_history_sud": False,
+    "pregnant": False,
+    "breastfeeding": False,
+}
+
+BASELINE = {
+    "phq9": {f"phq9-{n}": v for n, v in enumerate([2, 2, 2, 2, 2, 2, 1, 1, 0], start=1)},
+    "cssrs-screen": {"cssrs-1": 1, "cssrs-2": 0, "cssrs-6": 0},
+    "dast10": {f"dast10-{n}": (1 if n == 3 else 0) for n in range(1, 11)},
+    "audit-c": {"auditc-1": 1, "auditc-2": 0, "auditc-3": 0},
+}
 _sequence = itertools.count(1)
 
 
@@ -146,3 +173,30 @@ def login_over_http(client: TestClient, db: Session, user: User) -> TestClient:
         verify = client.post("/api/auth/mfa/verify", json={"code": current_totp(user, secret_key)})
         assert verify.status_code == 204, verify.text
     return client
+
+
+def make_eligible(db: Session, personas: Personas) -> Personas:
+    """Patient A with intake, baseline screenings and a signed 'eligible' decision."""
+    from ketaguard.audit.service import AuditContext
+    from ketaguard.auth.service import principal_for_user
+    from ketaguard.intake.schemas import IntakeData
+    from ketaguard.intake.service import record_intake
+    from ketaguard.screening import decisions
+    from ketaguard.screening.schemas import ResponseCreate, SignOff
+    from ketaguard.screening.service import administer
+
+    personas.clinic_a.screening_valid_days = 30
+    nurse = principal_for_user(db, personas.nurse_a, None)
+    prescriber = principal_for_user(db, personas.prescriber_a, None)
+    patient_id = personas.patient_a.id
+    intake = IntakeData.model_validate({**INTAKE, "substance_use": []})
+    record_intake(db, nurse, AuditContext(), patient_id, intake, None)
+    for instrument, answers in BASELINE.items():
+        body = ResponseCreate(
+            instrument=instrument, answers=answers, completed_at=utcnow() - timedelta(days=1)
+        )
+        administer(db, nurse, AuditContext(), patient_id, body)
+    decision = decisions.compute(db, nurse, AuditContext(), patient_id)
+    assert decision.computed_eligibility == "eligible"
+    decisions.sign_off(db, prescriber, AuditContext(), patient_id, decision.id, SignOff())
+    return personas

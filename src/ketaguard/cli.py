@@ -212,3 +212,30 @@ def demo() -> None:
                         progress.update(task, advance=1, description=label)
                 console.print("Demo built.")
     print_demo_logins()
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Run the jobs once and exit.")] = False,
+) -> None:
+    """Escalate unacknowledged alerts and raise alerts for missed vital-sign checks."""
+    import time
+
+    from ketaguard.alerts.worker import run_once
+    from ketaguard.kit.time import utcnow
+
+    settings = settings_or_exit()
+    engine = engine_or_exit(settings)
+    with clear_errors(settings):
+        ensure_schema_current(engine)
+        factory = build_sessionmaker(engine)
+        while True:
+            with unit_of_work(factory) as db:
+                result = run_once(db, settings, utcnow())
+            console.print(
+                f"{utcnow():%Y-%m-%d %H:%M:%S}Z escalated {result.escalated}, "
+                f"missed readings {result.missed}"
+            )
+            if once:
+                return
+            time.sleep(settings.worker_interval_seconds)

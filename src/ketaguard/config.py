@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     # How long emergency access to a patient outside one's clinics lasts (ONC (d)(6)).
     break_glass_minutes: int = Field(default=60, ge=5)
 
+    # Minutes an alert may stay unacknowledged before the worker escalates it, and how late a
+    # scheduled vital-sign check may be before it counts as missed. Neither is in the clinical
+    # reference: both are local operating choices with deliberately short defaults.
+    alert_escalation_minutes: int = Field(default=10, ge=1)
+    missed_reading_grace_minutes: int = Field(default=5, ge=0)
+    worker_interval_seconds: int = Field(default=30, ge=1)
+
     @property
     def secure_cookies(self) -> bool:
         return self.env is Environment.production

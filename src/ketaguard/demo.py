@@ -24,6 +24,7 @@ from ketaguard.patients.models import CareStatus
 from ketaguard.patients.service import create_patient
 from ketaguard.plans.demo import plans_demo
 from ketaguard.screening.demo import screening_demo
+from ketaguard.sessions.demo import sessions_demo
 
 DEMO_ORGANISATION = "Northwind Mood Clinics (demo)"
 # Shared by every demo login and printed in the README: the demo is for trying, never for real data.
@@ -131,6 +132,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("Patient portal accounts", _patient_accounts),
     ("Intake, screening and eligibility", screening_demo),
     ("Treatment plans and bookings", plans_demo),
+    ("Supervised sessions", sessions_demo),
 ]
 
 

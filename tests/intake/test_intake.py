@@ -10,26 +10,7 @@ from sqlalchemy.orm import Session
 
 from ketaguard.audit.models import AuditEvent
 from ketaguard.auth.models import User
-from tests.factories import Personas
-
-INTAKE: dict[str, Any] = {
-    "sex": "female",
-    "weight": {"kg": 68.5, "measured_on": "2026-11-01"},
-    "indications": ["trd"],
-    "contraindications": {
-        "aneurysmal_vascular_disease": False,
-        "arteriovenous_malformation": False,
-        "intracerebral_hemorrhage_history": False,
-        "hypersensitivity_ketamine_or_esketamine": False,
-    },
-    "medications": [{"name": "sertraline", "classes": []}],
-    "substance_use": [
-        {"substance": "alcohol", "ever": True, "last_12_months": True, "current": True}
-    ],
-    "family_history_sud": False,
-    "pregnant": False,
-    "breastfeeding": False,
-}
+from tests.factories import INTAKE, Personas
 
 
 def test_intake_is_versioned_and_every_change_audited(

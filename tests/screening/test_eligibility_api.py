@@ -11,15 +11,7 @@ from sqlalchemy.orm import Session
 from ketaguard.audit.models import AuditEvent
 from ketaguard.auth.models import User
 from ketaguard.screening.decisions import signed_decision
-from tests.factories import Personas
-from tests.intake.test_intake import INTAKE
-
-BASELINE = {
-    "phq9": {f"phq9-{n}": v for n, v in enumerate([2, 2, 2, 2, 2, 2, 1, 1, 0], start=1)},
-    "cssrs-screen": {"cssrs-1": 1, "cssrs-2": 0, "cssrs-6": 0},
-    "dast10": {f"dast10-{n}": (1 if n == 3 else 0) for n in range(1, 11)},
-    "audit-c": {"auditc-1": 1, "auditc-2": 0, "auditc-3": 0},
-}
+from tests.factories import BASELINE, INTAKE, Personas
 
 
 @pytest.fixture

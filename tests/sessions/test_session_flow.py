@@ -275,3 +275,14 @@ def test_threshold_crossing_raises_an_alert_in_the_same_request(
     assert [a["id"] for a in nurse.get("/api/alerts").json()] == [alert["id"]]
     bad = gateway.post(f"{url}/vitals/fhir", json={"resourceType": "Observation"})
     assert bad.status_code == 422
+
+    # The IV protocol observes for 60 minutes from the end of the infusion (ended 10 minutes ago).
+    login(eligible.prescriber_a).post(f"{url}/clear")
+    early = nurse.post(f"{url}/discharge", json={"transport_present": True})
+    assert early.status_code == 409
+    unmet = {u["id"]: u["message"] for u in early.json()["details"]["unmet"]}
+    assert "min_observation_elapsed" in unmet
+    assert "minutes remain" in unmet["min_observation_elapsed"]
+    later = (utcnow() + timedelta(minutes=55)).isoformat()
+    future = nurse.post(f"{url}/discharge", json={"transport_present": True, "ended_at": later})
+    assert future.status_code == 422

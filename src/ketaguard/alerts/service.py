@@ -1,7 +1,8 @@
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import Select, case, select, update
 from sqlalchemy.orm import Session
 
 from ketaguard.alerts.models import Alert, AlertSeverity
@@ -87,3 +88,11 @@ def acknowledge(
         detail={"rule": alert.rule, "action": alert.action_taken},
     )
     return alert
+
+
+def alerts_since(clinics: frozenset[uuid.UUID], after: datetime) -> Select[Alert]:
+    return (
+        select(Alert)
+        .where(Alert.clinic_id.in_(clinics), Alert.raised_at > after)
+        .order_by(Alert.raised_at)
+    )

@@ -486,7 +486,9 @@ def discharge(
         "discharge",
     )
     definition = protocol_of(db, session)
-    now = utcnow()
+    now = body.ended_at or utcnow()
+    if now > utcnow() + timedelta(minutes=5):
+        raise InvalidInput("ended_at cannot be in the future", field="ended_at")
     facts = DischargeFacts(
         observation_started_at=session.observation_started_at,
         latest_readings=_latest_readings(db, session),  # type: ignore[arg-type]

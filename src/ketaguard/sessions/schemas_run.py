@@ -82,6 +82,9 @@ class AdverseEventIn(Strict):
 
 class DischargeIn(Strict):
     transport_present: bool
+    ended_at: AwareDatetime | None = Field(
+        default=None, description="When monitoring ended, if not now (e.g. recorded afterwards)"
+    )
     rems_ready_to_leave_minutes: int | None = Field(
         default=None,
         ge=0,
