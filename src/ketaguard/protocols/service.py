@@ -19,8 +19,16 @@ def _stored(definition: ProtocolDefinition) -> dict[str, object]:
     return definition.model_dump(mode="json")
 
 
+# A stored version never changes (an edit is a new row), so its parsed definition can be kept;
+# parsing it again on every vital-sign request was a measurable share of the ingest time.
+_DEFINITIONS: dict[uuid.UUID, ProtocolDefinition] = {}
+
+
 def definition_of(version: ProtocolVersion) -> ProtocolDefinition:
-    return ProtocolDefinition.model_validate(version.definition)
+    cached = _DEFINITIONS.get(version.id)
+    if cached is None:
+        cached = _DEFINITIONS[version.id] = ProtocolDefinition.model_validate(version.definition)
+    return cached
 
 
 def sync_builtin(db: Session) -> list[str]:

@@ -1,0 +1,398 @@
+"""Vital-sign ingest over HTTP, measured against the plain database driver on the same table.
+
+SQLite (a temporary file) unless --database-url names an existing, empty PostgreSQL database.
+Prints the figures and PASS/MISS against the targets; a miss is not an error. See README.md.
+"""
+
+import argparse
+import contextlib
+import math
+import os
+import socket
+import sqlite3
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import httpx2 as httpx
+import psycopg
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import Engine, make_url
+
+from ketaguard.app import create_app
+from ketaguard.audit.service import AuditContext
+from ketaguard.auth import service as auth
+from ketaguard.auth.permissions import Permission
+from ketaguard.bootstrap import prepare_database
+from ketaguard.clinics import service as clinics
+from ketaguard.clinics.models import Role
+from ketaguard.config import Environment, Settings
+from ketaguard.db.session import unit_of_work
+from ketaguard.intake.schemas import IntakeData
+from ketaguard.intake.service import record_intake
+from ketaguard.kit.time import utcnow
+from ketaguard.patients.service import create_patient
+from ketaguard.plans.models import PlanStatus
+from ketaguard.plans.schemas import Goal, PlanCreate
+from ketaguard.plans.service import change_status, create_plan
+from ketaguard.protocols.loader import load_builtin
+from ketaguard.screening import decisions
+from ketaguard.screening.demo import DEMO_PATIENTS
+from ketaguard.screening.schemas import ResponseCreate, SignOff
+from ketaguard.screening.service import administer
+from ketaguard.sessions import booking, run
+from ketaguard.sessions.models import TreatmentSession, VitalReading
+from ketaguard.sessions.schemas import BookingRequest
+from ketaguard.sessions.schemas_run import DoseComplete, DoseStart, PreDoseIn
+
+BATCH, DEVICE_CLIENTS, SINGLE_CLIENTS, TRIALS = 100, 4, 16, 50
+PASSWORD = "bench-password-2026"  # noqa: S105 - a synthetic account in a throwaway database
+# Inside every protocol's thresholds, so that the load raises no alert.
+CALM = (("heart_rate", 72.0), ("spo2", 98.0), ("respiratory_rate", 14.0))
+MS = timedelta(milliseconds=1)  # reading k is measured k milliseconds after its origin
+COLUMNS = tuple(VitalReading.__table__.columns.keys())
+ELIGIBLE = next(p for p in DEMO_PATIENTS if p.record == "DT-0003")  # demo: eligible, low risk
+Bounds = tuple[float, int]  # seconds, operations
+Step = Callable[[int], int]  # performs operation number n, returns the rows it stored
+Connection = psycopg.Connection[Any] | sqlite3.Connection
+
+
+@dataclass(frozen=True)
+class Fixture:
+    device_sessions: list[uuid.UUID]
+    single_sessions: list[uuid.UUID]
+    alert_session: uuid.UUID
+    token_id: uuid.UUID
+    token: str
+    nurse_email: str
+
+
+@dataclass
+class Result:
+    elapsed: float = 0.0
+    ok: int = 0
+    rows: int = 0
+    errors: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+
+    def rate(self, of_rows: bool = False) -> float:
+        return (self.rows if of_rows else self.ok) / self.elapsed if self.elapsed else math.nan
+
+    def record(self, spent: float, rows: int, error: str = "") -> None:
+        if error:
+            self.errors.append(error[:300])
+        else:
+            self.ok, self.rows = self.ok + 1, self.rows + rows
+            self.latencies.append(spent)
+
+    def pct(self, p: float) -> float:  # nearest-rank latency percentile, in milliseconds
+        ordered = sorted(self.latencies) or [math.nan]
+        return 1000 * ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def build_clinic(app: FastAPI) -> Fixture:
+    """Staff, an eligible patient, checked-in sessions, a device token: services, one commit."""
+    ctx, now = AuditContext(), utcnow()
+    with unit_of_work(app.state.sessionmaker) as db:
+        org = clinics.create_organisation(db, f"Bench {uuid.uuid4().hex[:8]}")
+        clinic = clinics.create_clinic(db, org, name="Bench clinic", timezone="UTC")
+        clinics.update_screening_settings(db, ctx, clinic, {"screening_valid_days": 30})
+        users = {}
+        for role in (Role.admin, Role.prescriber, Role.nurse):
+            email, name = f"{role.value}-{org.id.hex[:8]}@bench.example.org", f"Bench {role}"
+            users[role] = auth.create_user(
+                db, organisation_id=org.id, email=email, full_name=name, password=PASSWORD
+            )
+            clinics.add_membership(db, user_id=users[role].id, clinic=clinic, role=role)
+        nurse = auth.principal_for_user(db, users[Role.nurse], None)
+        prescriber = auth.principal_for_user(db, users[Role.prescriber], None)
+        patient = create_patient(
+            db, clinic_id=clinic.id, record_number=ELIGIBLE.record, given_name="Pat",
+            family_name="Synthetic", date_of_birth=date(1985, 6, 15),
+        )  # fmt: skip
+        record_intake(db, nurse, ctx, patient.id, IntakeData.model_validate(ELIGIBLE.intake), None)
+        for instrument, answers in ELIGIBLE.screenings.items():
+            body = ResponseCreate(instrument=instrument, answers=answers, completed_at=now)
+            administer(db, nurse, ctx, patient.id, body)
+        decision = decisions.compute(db, nurse, ctx, patient.id)
+        decisions.sign_off(db, prescriber, ctx, patient.id, decision.id, SignOff())
+        yesterday = now.date() - timedelta(days=1)  # the clinic's local date: UTC
+        goals = [Goal(kind="phq9_response", description="PHQ-9 halved", by_week=4)]
+
+        def checked_in(protocol: str) -> uuid.UUID:
+            # A plan per session: each is its plan's first, so no scheduling rule is in the way.
+            body = PlanCreate(protocol=protocol, start_date=yesterday, goals=goals)
+            plan = create_plan(db, prescriber, ctx, patient.id, body)
+            change_status(db, prescriber, ctx, plan.id, PlanStatus.active, "benchmark")
+            start = BookingRequest(local_start=datetime.combine(yesterday, datetime.min.time()))
+            session_id: uuid.UUID = booking.book(db, prescriber, ctx, plan.id, start).id
+            run.check_in(db, nurse, ctx, session_id)
+            return session_id
+
+        device = [checked_in("esketamine-trd") for _ in range(DEVICE_CLIENTS)]
+        single = [checked_in("esketamine-trd") for _ in range(SINGLE_CLIENTS)]
+        # A ketamine IV session in monitoring, where a systolic >= 180 raises an urgent alert.
+        alert = checked_in("ketamine-iv-0.5")
+        checks = {check.id: True for check in load_builtin()["ketamine-iv-0.5"].pre_dose_checks}
+        vitals = readings(now - timedelta(hours=1), 0, len(CALM))
+        pre = PreDoseIn.model_validate({"checks": checks, "vitals": vitals, "moaas": 5})
+        run.clear_pre_dose(db, nurse, ctx, alert, pre)
+        mg = db.get_one(TreatmentSession, alert).planned_dose_mg
+        dose = DoseStart(dose_mg=mg, lot_number="K-1", started_at=now - timedelta(minutes=50))
+        run.start_dose(db, nurse, ctx, alert, dose)
+        ended = DoseComplete(infusion_ended_at=now - timedelta(minutes=10))
+        run.complete_dose(db, nurse, ctx, alert, ended)
+        scopes, admin = [Permission.vitals_write], users[Role.admin].id
+        issued = auth.create_api_token(
+            db, ctx, clinic=clinic, name="Bench gateway", scopes=scopes, created_by=admin
+        )
+        email = users[Role.nurse].email
+        return Fixture(device, single, alert, issued.token.id, issued.secret, email)
+
+
+@contextlib.contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """The app under uvicorn in a background thread, on a free loopback port."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if httpx.get(f"{base}/healthz", trust_env=False).status_code != 200:
+            raise RuntimeError("the server does not answer /healthz")
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+def load(steps: list[Step], bounds: Bounds) -> Result:
+    """A thread per step, each repeating it until the time or the operations run out."""
+    result, lock, numbers = Result(), threading.Lock(), iter(range(1, bounds[1] + 1))
+    deadline = time.perf_counter() + bounds[0]
+
+    def worker(step: Step) -> None:
+        while time.perf_counter() < deadline and (n := next(numbers, 0)):
+            began, rows, error = time.perf_counter(), 0, ""
+            try:
+                rows = step(n)
+            except Exception as exc:  # reported with the figures
+                error = repr(exc)
+            with lock:
+                result.record(time.perf_counter() - began, rows, error)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(len(steps)) as pool:
+        list(pool.map(worker, steps))
+    result.elapsed = time.perf_counter() - began
+    return result
+
+
+def client(base: str, token: str = "") -> httpx.Client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=base, headers=headers, timeout=60, trust_env=False)
+
+
+def poster(http: httpx.Client, path: str, body: Callable[[int], dict[str, Any]]) -> Step:
+    def step(n: int) -> int:
+        response = http.post(path, json=body(n))
+        if response.status_code != 200:
+            raise RuntimeError(f"{path}: {response.status_code} {response.text}")
+        return int(response.json()["added"])
+
+    return step
+
+
+def readings(origin: datetime, first: int, count: int) -> list[dict[str, Any]]:
+    """`count` calm readings one millisecond apart, numbered from `first` after `origin`."""
+    return [
+        {"vital": vital, "value": value, "measured_at": (origin + k * MS).isoformat()}
+        for k in range(first, first + count)
+        for vital, value in [CALM[k % 3]]
+    ]
+
+
+def alert_trials(base: str, fixture: Fixture, trials: int, seconds: float) -> Result:
+    """Post a systolic of 200, then time until a logged-in nurse reads its alert at /api/alerts."""
+    result = Result()
+    with client(base, fixture.token) as gateway, client(base) as nurse:
+        credentials = {"email": fixture.nurse_email, "password": PASSWORD}
+        login = nurse.post("/api/auth/login", json=credentials)
+        if login.status_code != 200 or login.json()["mfa"] != "none":
+            raise RuntimeError(f"nurse login failed: {login.status_code} {login.text}")
+        nurse.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        path = f"/api/sessions/{fixture.alert_session}/vitals/device"
+        began = time.perf_counter()
+        while result.ok + len(result.errors) < trials and time.perf_counter() - began < seconds:
+            reading = {"vital": "systolic_bp", "value": 200, "measured_at": utcnow().isoformat()}
+            start = time.perf_counter()
+            posted = gateway.post(path, json={"device_id": "bench", "readings": [reading]})
+            raised = posted.json().get("alerts", []) if posted.status_code == 200 else []
+            # The alert commits with its reading, before the response: one read must find it.
+            open_ids = {a["id"] for a in nurse.get("/api/alerts").json()}
+            if not raised or raised[0]["id"] not in open_ids:
+                result.record(0, 0, f"no alert read: {posted.status_code} {posted.text}")
+                continue
+            result.record(time.perf_counter() - start, 1)
+            # Acknowledged, untimed, so that the next trial raises a new alert.
+            nurse.post(f"/api/alerts/{raised[0]['id']}/acknowledge", json={"action": "rechecked"})
+        result.elapsed = time.perf_counter() - began
+    return result
+
+
+class Raw:
+    """The plain driver on the benchmark database, storing rows as the app stores them."""
+
+    def __init__(self, engine: Engine) -> None:
+        url = make_url(engine.url)
+        self.postgres = url.get_backend_name() == "postgresql"
+        self.conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.path = url.database or ""
+        table = VitalReading.__table__
+        self.encoders = [table.c[name].type.bind_processor(engine.dialect) for name in COLUMNS]
+        marks = ", ".join(["%s" if self.postgres else "?"] * len(COLUMNS))
+        self.insert = f"INSERT INTO vital_reading ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
+        self.copy = f"COPY vital_reading ({', '.join(COLUMNS)}) FROM STDIN"
+
+    def row(
+        self, session: uuid.UUID, token: uuid.UUID, key: str, origin: datetime, k: int
+    ) -> tuple[Any, ...]:
+        """Reading number `k`: calm, `k` milliseconds after `origin`."""
+        vital, value, at = *CALM[k % 3], origin + k * MS
+        values = {
+            "id": uuid.uuid4(), "created_at": utcnow(), "session_id": session, "vital": vital,
+            "value": value, "measured_at": at, "source": "device", "device_key": key,
+            "recorded_by_id": None, "recorded_by_token_id": token,
+        }  # fmt: skip
+        if self.postgres:  # psycopg adapts the Python values itself
+            return tuple(values[c] for c in COLUMNS)
+        pairs = zip(COLUMNS, self.encoders, strict=True)
+        return tuple(encode(values[c]) if encode else values[c] for c, encode in pairs)
+
+    def connect(self) -> Connection:
+        if self.postgres:
+            return psycopg.connect(self.conninfo)
+        # As ketaguard.db.engine opens SQLite: WAL, synchronous=FULL, foreign keys on.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        pragmas = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000")
+        conn.executescript("".join(f"PRAGMA {pragma};" for pragma in pragmas))
+        return conn
+
+    def store(self, conn: Connection, rows: list[tuple[Any, ...]]) -> int:
+        """One transaction: executemany on SQLite (as the app begins it), else COPY or INSERT."""
+        if isinstance(conn, sqlite3.Connection):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(self.insert, rows)
+            conn.execute("COMMIT")
+        elif len(rows) == 1:
+            conn.execute(self.insert, rows[0])
+            conn.commit()
+        else:
+            with conn.cursor() as cur, cur.copy(self.copy) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            conn.commit()
+        return len(rows)
+
+
+def measure(url: str, bounds: Bounds) -> int:
+    """Set up, run every measurement and the baselines, report; 1 when a request failed."""
+    app = create_app(Settings(database_url=url, env=Environment.development))
+    engine: Engine = app.state.engine
+    prepare_database(engine)
+    fixture = build_clinic(app)
+    raw, origin, token_id = Raw(engine), utcnow() - timedelta(hours=6), fixture.token_id
+    devices, singles = fixture.device_sessions, fixture.single_sessions
+
+    def batches(http: httpx.Client, session: uuid.UUID, origin: datetime) -> Step:
+        path, device = f"/api/sessions/{session}/vitals/device", f"monitor-{session}"
+        return poster(http, path, lambda n: {
+            "device_id": device, "readings": readings(origin, n * BATCH, BATCH)})  # fmt: skip
+
+    def single(http: httpx.Client, session: uuid.UUID) -> Step:
+        path = f"/api/sessions/{session}/vitals"
+        return poster(http, path, lambda n: {"readings": readings(origin, n, 1)})
+
+    def inserter(conn: Connection, session: uuid.UUID) -> Step:
+        return lambda n: raw.store(conn, [raw.row(session, token_id, "single", origin, n)])
+
+    with serving(app) as base, contextlib.ExitStack() as stack:
+        http = [stack.enter_context(client(base, fixture.token)) for _ in singles]
+        earlier, pairs = origin - timedelta(hours=1), list(zip(http, devices, strict=False))
+        load([batches(h, s, earlier) for h, s in pairs], (1.0, 8))  # warm-up, not counted
+        device = load([batches(h, s, origin) for h, s in pairs], bounds)
+        single_http = load([single(h, s) for h, s in zip(http, singles, strict=True)], bounds)
+        alerts = alert_trials(base, fixture, TRIALS, bounds[0])
+        # Baselines, server idle; their device keys differ from HTTP's, so no row collides.
+        conns = [stack.enter_context(contextlib.closing(raw.connect())) for _ in singles]
+        rows = [
+            raw.row(devices[k % DEVICE_CLIENTS], token_id, "bulk", origin, k)
+            for k in range(device.rows)
+        ]
+        bulk = load([lambda _: raw.store(conns[0], rows)], (math.inf, 1))
+        plain = load([inserter(c, s) for c, s in zip(conns, singles, strict=True)], bounds)
+    engine.dispose()
+    return report(device, bulk, single_http, plain, alerts)
+
+
+def report(device: Result, bulk: Result, single: Result, plain: Result, alerts: Result) -> int:
+    device_ratio = device.rate(of_rows=True) / bulk.rate(of_rows=True)
+    single_ratio = single.rate() / plain.rate()
+    both = (single, plain)
+    table = [
+        ("measurement", "http", "driver", "ratio"),
+        ("1 device batches 4 x 100, rows/s", f"{device.rate(True):,.0f}",
+         f"{bulk.rate(True):,.0f}", f"{device_ratio:.3f}"),
+        ("  rows / seconds", *(f"{x.rows:,} / {x.elapsed:.2f}" for x in (device, bulk))),
+        ("2 single readings, 16 clients, req/s", *(f"{x.rate():,.0f}" for x in both),
+         f"{single_ratio:.3f}"),
+        ("  latency p50 / p99 ms", *(f"{x.pct(50):.1f} / {x.pct(99):.1f}" for x in both)),
+        ("  requests / seconds", *(f"{x.ok:,} / {x.elapsed:.2f}" for x in both)),
+        (f"3 alert readable ({alerts.ok} trials), p50 ms", f"{alerts.pct(50):.1f}"),
+        ("  p99 ms", f"{alerts.pct(99):.1f}"),
+    ]  # fmt: skip
+    for label, *cells in table:
+        print(f"{label:<40}" + "".join(f"{cell:>18}" for cell in cells))
+    named = {"1 http": device, "1 driver": bulk, "2 http": single, "2 driver": plain, "3": alerts}
+    failed = [(name, x) for name, x in named.items() if x.errors]
+    for name, x in failed:
+        print(f"errors in {name}: {len(x.errors)}; first: {x.errors[0]}")
+    print("targets:")
+    for text, met in [
+        (f"device rows/s ratio >= 0.3 ({device_ratio:.3f})", device_ratio >= 0.3),
+        (f"device rows/s ratio >= 0.5, the aim ({device_ratio:.3f})", device_ratio >= 0.5),
+        (f"single req/s ratio >= 0.25 ({single_ratio:.3f})", single_ratio >= 0.25),
+        (f"single reading p99 <= 50 ms ({single.pct(99):.1f} ms)", single.pct(99) <= 50),
+        (f"alert readable p99 <= 100 ms ({alerts.pct(99):.1f} ms)", alerts.pct(99) <= 100),
+    ]:
+        print(f"  {'PASS' if met else 'MISS'}  {text}")
+    return 1 if failed else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--database-url", help="an existing empty database (default: SQLite)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="bound per measurement")
+    parser.add_argument("--max-requests", type=int, default=20_000, help="bound per measurement")
+    args = parser.parse_args()
+    print(f"cores: {os.cpu_count()}")
+    with tempfile.TemporaryDirectory(prefix="ketaguard-bench-") as tmp:
+        url = args.database_url or f"sqlite:///{os.path.join(tmp, 'bench.db')}"
+        print(f"database: {make_url(url).render_as_string(hide_password=True)}\n")
+        return measure(url, (args.seconds, args.max_requests))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
