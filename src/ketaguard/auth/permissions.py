@@ -63,6 +63,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.request_decide,
             Permission.session_run,
             Permission.rems_submit,
+            # A prescriber is on site for every esketamine session (REMS, §1.9) and may take
+            # the readings themselves.
+            Permission.vitals_write,
         }
     ),
     Role.nurse: frozenset(

@@ -14,17 +14,21 @@ from ketaguard.sessions.models import TreatmentSession
 
 
 def locked_session(
-    db: Session, principal: Principal, session_id: uuid.UUID, permission: Permission
+    db: Session,
+    principal: Principal,
+    session_id: uuid.UUID,
+    permission: Permission,
+    *,
+    lock: bool = True,
 ) -> tuple[TreatmentSession, Patient]:
-    """The session, its row locked for the rest of the transaction.
+    """The session, its row locked for the rest of the transaction (unless only reading).
 
     Two nurses and a device gateway write to one session at once (vitals against a status
     change, two status changes): the lock makes each see the other's result instead of
     overwriting it.
     """
-    session = db.scalar(
-        select(TreatmentSession).where(TreatmentSession.id == session_id).with_for_update()
-    )
+    query = select(TreatmentSession).where(TreatmentSession.id == session_id)
+    session = db.scalar(query.with_for_update() if lock else query)
     if session is None:
         raise NotFound("No such session")
     try:

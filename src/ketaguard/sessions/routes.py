@@ -60,7 +60,7 @@ def _ingested(result: run.Ingested) -> IngestOut:
 
 @router.get("/sessions/{session_id}", response_model=SessionDetail)
 def get_session(session_id: uuid.UUID, db: DbSession, principal: Reader) -> SessionDetail:
-    session, _ = locked_session(db, principal, session_id, Permission.patient_read)
+    session, _ = locked_session(db, principal, session_id, Permission.patient_read, lock=False)
     return _detail(session)
 
 
@@ -187,7 +187,7 @@ class ReadingOut(BaseModel):
 
 @router.get("/sessions/{session_id}/vitals", response_model=list[ReadingOut])
 def list_vitals(session_id: uuid.UUID, db: DbSession, principal: Reader) -> list[ReadingOut]:
-    session, _ = locked_session(db, principal, session_id, Permission.patient_read)
+    session, _ = locked_session(db, principal, session_id, Permission.patient_read, lock=False)
     rows = db.scalars(
         select(VitalReading)
         .where(VitalReading.session_id == session.id)
