@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from ketaguard.audit.service import AuditContext
 from ketaguard.auth.models import User
+from ketaguard.auth.principal import Principal
 from ketaguard.clinics.models import Clinic, Organisation
 from ketaguard.patients.models import Patient
 
@@ -21,3 +23,14 @@ class DemoContext:
 
 
 DemoStep = Callable[[Session, DemoContext], None]
+
+
+def acting_as(principal: Principal) -> AuditContext:
+    """How the audit trail names a demo step done in a staff member's name."""
+    return AuditContext(
+        actor_user_id=principal.user_id,
+        actor_role=principal.role_label,
+        organisation_id=principal.organisation_id,
+        address="demo",
+        user_agent="ketaguard demo",
+    )

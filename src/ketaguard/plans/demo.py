@@ -5,11 +5,10 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from ketaguard.audit.service import AuditContext
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
 from ketaguard.auth.service import principal_for_user
-from ketaguard.kit.demo import DemoContext
+from ketaguard.kit.demo import DemoContext, acting_as
 from ketaguard.kit.time import utcnow
 from ketaguard.plans import requests
 from ketaguard.plans.models import PlanStatus, RequestDecision, RequestKind, TreatmentPlan
@@ -23,16 +22,6 @@ GOALS = [
     Goal(kind="phq9_remission", description="PHQ-9 below 5", by_week=8),
 ]
 SESSION_TIME = time(9, 0)
-
-
-def _as(principal: Principal) -> AuditContext:
-    return AuditContext(
-        actor_user_id=principal.user_id,
-        actor_role=principal.role_label,
-        organisation_id=principal.organisation_id,
-        address="demo",
-        user_agent="ketaguard demo",
-    )
 
 
 def _plan(
@@ -49,12 +38,12 @@ def _plan(
     plan = create_plan(
         db,
         prescriber,
-        _as(prescriber),
+        acting_as(prescriber),
         patient.id,
         PlanCreate(protocol=protocol, start_date=start, goals=GOALS),
     )
     for status, reason in statuses:
-        change_status(db, prescriber, _as(prescriber), plan.id, status, reason)
+        change_status(db, prescriber, acting_as(prescriber), plan.id, status, reason)
     return plan
 
 
@@ -69,7 +58,7 @@ def _book(
     body = BookingRequest(
         local_start=datetime.combine(day, SESSION_TIME), dose_mg=dose, override_reason=override
     )
-    booking.book(db, who, _as(who), plan.id, body)
+    booking.book(db, who, acting_as(who), plan.id, body)
 
 
 def _refused(db: Session, who: Principal, plan: TreatmentPlan, day: date, dose: float) -> None:
@@ -78,7 +67,7 @@ def _refused(db: Session, who: Principal, plan: TreatmentPlan, day: date, dose: 
     body = BookingRequest(local_start=datetime.combine(day, SESSION_TIME), dose_mg=dose)
     evaluation = booking.evaluate(db, plan, patient, body)
     assert evaluation.violations, "the demo's refused booking must break a rule"
-    booking.record_refusal(db, _as(who), patient, plan, evaluation.violations, None)
+    booking.record_refusal(db, acting_as(who), patient, plan, evaluation.violations, None)
 
 
 def plans_demo(db: Session, ctx: DemoContext) -> None:
@@ -135,14 +124,14 @@ def plans_demo(db: Session, ctx: DemoContext) -> None:
     request = requests.record_request(
         db,
         dt_nurse,
-        _as(dt_nurse),
+        acting_as(dt_nurse),
         casey.id,
         RequestCreate(kind=RequestKind.earlier, details="Asked to bring next session forward"),
     )
     requests.decide(
         db,
         dt_prescriber,
-        _as(dt_prescriber),
+        acting_as(dt_prescriber),
         request.id,
         RequestDecision.declined,
         "Within the plan's frequency; reviewed craving score",

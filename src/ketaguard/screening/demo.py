@@ -4,17 +4,16 @@ Everything goes through the same services the API uses, so the demo's records an
 look exactly like a clinic's. All people and answers are synthetic.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ketaguard.audit.service import AuditContext
 from ketaguard.auth.service import principal_for_user
 from ketaguard.intake.schemas import IntakeData
 from ketaguard.intake.service import record_intake
-from ketaguard.kit.demo import DemoContext
+from ketaguard.kit.demo import DemoContext, acting_as
 from ketaguard.kit.time import utcnow
 from ketaguard.screening import decisions
 from ketaguard.screening.schemas import ResponseCreate, SignOff
@@ -167,19 +166,12 @@ CLINIC_STAFF = {
 def screening_demo(db: Session, ctx: DemoContext) -> None:
     for clinic in ctx.clinics.values():
         clinic.screening_valid_days = DEMO_SCREENING_VALID_DAYS
-    demo = AuditContext(address="demo", user_agent="ketaguard demo")
     for entry in DEMO_PATIENTS:
         patient = ctx.patients[entry.record]
         nurse_key, prescriber_key = CLINIC_STAFF[entry.record[:2]]
         nurse = principal_for_user(db, ctx.staff[nurse_key], None)
         prescriber = principal_for_user(db, ctx.staff[prescriber_key], None)
-        as_nurse = replace(
-            demo, actor_user_id=nurse.user_id, actor_role=nurse.role_label,
-            organisation_id=nurse.organisation_id,
-        )  # fmt: skip
-        as_prescriber = replace(
-            as_nurse, actor_user_id=prescriber.user_id, actor_role=prescriber.role_label
-        )
+        as_nurse, as_prescriber = acting_as(nurse), acting_as(prescriber)
         record_intake(
             db, nurse, as_nurse, patient.id, IntakeData.model_validate(entry.intake), "Intake visit"
         )

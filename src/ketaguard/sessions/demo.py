@@ -8,10 +8,9 @@ from sqlalchemy.orm import Session
 
 from ketaguard.alerts.models import Alert
 from ketaguard.alerts.service import acknowledge
-from ketaguard.audit.service import AuditContext
 from ketaguard.auth.principal import Principal
 from ketaguard.auth.service import principal_for_user
-from ketaguard.kit.demo import DemoContext
+from ketaguard.kit.demo import DemoContext, acting_as
 from ketaguard.monitoring.vitals import Reading
 from ketaguard.plans.models import TreatmentPlan
 from ketaguard.protocols.loader import load_builtin
@@ -25,16 +24,6 @@ from ketaguard.sessions.schemas_run import (
     RatingIn,
     ReadingIn,
 )
-
-
-def _as(principal: Principal) -> AuditContext:
-    return AuditContext(
-        actor_user_id=principal.user_id,
-        actor_role=principal.role_label,
-        organisation_id=principal.organisation_id,
-        address="demo",
-        user_agent="ketaguard demo",
-    )
 
 
 def _vitals(at: datetime, sbp: int, dbp: int) -> list[Reading]:
@@ -60,21 +49,25 @@ def _run(
 ) -> None:
     start = session.scheduled_at
     definition = load_builtin()[protocol]
-    run.check_in(db, nurse, _as(nurse), session.id)
+    run.check_in(db, nurse, acting_as(nurse), session.id)
     checks: dict[str, bool] = {check.id: True for check in definition.pre_dose_checks}
     pre = [
         ReadingIn(vital=r.vital, value=r.value, measured_at=r.measured_at)
         for r in _vitals(start + timedelta(minutes=5), 126, 80)
     ]
     run.clear_pre_dose(
-        db, nurse, _as(nurse), session.id, PreDoseIn(checks=checks, vitals=pre, moaas=5, craving=1)
+        db,
+        nurse,
+        acting_as(nurse),
+        session.id,
+        PreDoseIn(checks=checks, vitals=pre, moaas=5, craving=1),
     )
     dosed = start + timedelta(minutes=15)
     dose = session.planned_dose_mg
     run.start_dose(
         db,
         nurse,
-        _as(nurse),
+        acting_as(nurse),
         session.id,
         DoseStart(dose_mg=dose, lot_number="DEMO-LOT-0426", started_at=dosed),
     )
@@ -83,12 +76,12 @@ def _run(
         complete = DoseComplete(device_times=devices)
     else:
         complete = DoseComplete(infusion_ended_at=dosed + timedelta(minutes=40))
-    run.complete_dose(db, nurse, _as(nurse), session.id, complete)
+    run.complete_dose(db, nurse, acting_as(nurse), session.id, complete)
     forty = dosed + timedelta(minutes=40)
     run.ingest_vitals(
         db,
         nurse,
-        _as(nurse),
+        acting_as(nurse),
         session.id,
         _vitals(forty, *during_bp),
         source=ReadingSource.device,
@@ -97,7 +90,7 @@ def _run(
     run.rate(
         db,
         nurse,
-        _as(nurse),
+        acting_as(nurse),
         session.id,
         RatingIn(scale="moaas", answers={"moaas-1": moaas_after}, measured_at=forty),
     )
@@ -105,7 +98,7 @@ def _run(
     run.ingest_vitals(
         db,
         nurse,
-        _as(nurse),
+        acting_as(nurse),
         session.id,
         _vitals(late, 130, 82),
         source=ReadingSource.device,
@@ -114,15 +107,15 @@ def _run(
     run.rate(
         db,
         nurse,
-        _as(nurse),
+        acting_as(nurse),
         session.id,
         RatingIn(scale="moaas", answers={"moaas-1": 5}, measured_at=late),
     )
-    run.clear_for_discharge(db, prescriber, _as(prescriber), session.id)
+    run.clear_for_discharge(db, prescriber, acting_as(prescriber), session.id)
     run.discharge(
         db,
         nurse,
-        _as(nurse),
+        acting_as(nurse),
         session.id,
         DischargeIn(
             transport_present=True,
@@ -160,7 +153,7 @@ def sessions_demo(db: Session, ctx: DemoContext) -> None:
     rems.mark_submitted(
         db,
         nurse,
-        _as(nurse),
+        acting_as(nurse),
         first_form.id,
         (sam[0].scheduled_at + timedelta(days=2)).date(),
         "online",
@@ -178,7 +171,7 @@ def sessions_demo(db: Session, ctx: DemoContext) -> None:
         acknowledge(
             db,
             hb_nurse,
-            _as(hb_nurse),
+            acting_as(hb_nurse),
             alert.id,
             "Infusion slowed; BP rechecked at 5 and 10 minutes, settling; prescriber informed",
         )
