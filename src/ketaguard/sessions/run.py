@@ -333,13 +333,14 @@ def _store_readings(
         }
         for r in readings
     ]
+    # One cached statement run with many parameter sets: building a fresh 100-row VALUES clause
+    # per batch cost most of the ingest time, compiling it anew each time.
     statement = (
         _insert(db)(VitalReading)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["session_id", "vital", "measured_at", "device_key"])
         .returning(VitalReading.id)
     )
-    added_ids = {row for row in db.scalars(statement)}
+    added_ids = set(db.scalars(statement, rows))
     return [r for r, row in zip(readings, rows, strict=True) if row["id"] in added_ids]
 
 
