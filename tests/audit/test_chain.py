@@ -244,14 +244,14 @@ def _remove_newest(connection: Connection) -> None:
     connection.execute(text("DELETE FROM audit_event WHERE seq = 5"))
 
 
-def _replace_newest(connection: Connection) -> None:
-    _remove_newest(connection)
+def _forge(connection: Connection, seq: int, action: str) -> None:
+    """Append a well-formed event chained to event seq-1, as a forger with table access would."""
     with Session(bind=connection) as db:
-        previous = db.get_one(AuditEvent, 4)
+        previous = db.get_one(AuditEvent, seq - 1)
         forged = AuditEvent(
-            seq=5,
+            seq=seq,
             occurred_at=utcnow(),
-            action="auth.logout",
+            action=action,
             outcome=Outcome.success.value,
             detail="{}",
             prev_hash=previous.hash,
@@ -261,20 +261,13 @@ def _replace_newest(connection: Connection) -> None:
         db.flush()
 
 
+def _replace_newest(connection: Connection) -> None:
+    _remove_newest(connection)
+    _forge(connection, 5, "auth.logout")
+
+
 def _append_past_head(connection: Connection) -> None:
-    with Session(bind=connection) as db:
-        newest = db.get_one(AuditEvent, 5)
-        forged = AuditEvent(
-            seq=6,
-            occurred_at=utcnow(),
-            action="patient.view",
-            outcome=Outcome.success.value,
-            detail="{}",
-            prev_hash=newest.hash,
-        )
-        forged.hash = event_hash(forged)
-        db.add(forged)
-        db.flush()
+    _forge(connection, 6, "patient.view")
 
 
 TAMPERING: list[tuple[Callable[[Connection], None], int, str]] = [
