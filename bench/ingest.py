@@ -10,6 +10,8 @@ import math
 import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -22,7 +24,6 @@ from typing import Any
 
 import httpx2 as httpx
 import psycopg
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine, make_url
 
@@ -158,24 +159,33 @@ def build_clinic(app: FastAPI) -> Fixture:
 
 
 @contextlib.contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """The app under uvicorn in a background thread, on a free loopback port."""
-    sock = socket.create_server(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if httpx.get(f"{base}/healthz", trust_env=False).status_code != 200:
-            raise RuntimeError("the server does not answer /healthz")
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+def serving(url: str, workers: int) -> Iterator[str]:
+    """`ketaguard serve` in its own process, as a clinic runs it: the load generator in this
+    process must not compete with the server for one interpreter lock."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "KETAGUARD_DATABASE_URL": url, "KETAGUARD_ENV": "development"}
+    command = [sys.executable, "-m", "ketaguard", "serve", "--port", str(port)]
+    # The server's own messages, shown only if it fails to start.
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter and command
+            [*command, "--workers", str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while server.poll() is None and time.monotonic() < deadline:
+                with contextlib.suppress(httpx.TransportError):
+                    if httpx.get(f"{base}/healthz", trust_env=False).status_code == 200:
+                        break
+                time.sleep(0.1)
+            else:
+                log.seek(0)
+                raise RuntimeError(f"the server did not answer /healthz:\n{log.read().decode()}")
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def load(steps: list[Step], bounds: Bounds) -> Result:
@@ -307,7 +317,7 @@ class Raw:
         return len(rows)
 
 
-def measure(url: str, bounds: Bounds) -> int:
+def measure(url: str, bounds: Bounds, workers: int) -> int:
     """Set up, run every measurement and the baselines, report; 1 when a request failed."""
     app = create_app(Settings(database_url=url, env=Environment.development))
     engine: Engine = app.state.engine
@@ -328,7 +338,7 @@ def measure(url: str, bounds: Bounds) -> int:
     def inserter(conn: Connection, session: uuid.UUID) -> Step:
         return lambda n: raw.store(conn, [raw.row(session, token_id, "single", origin, n)])
 
-    with serving(app) as base, contextlib.ExitStack() as stack:
+    with serving(url, workers) as base, contextlib.ExitStack() as stack:
         http = [stack.enter_context(client(base, fixture.token)) for _ in singles]
         earlier, pairs = origin - timedelta(hours=1), list(zip(http, devices, strict=False))
         load([batches(h, s, earlier) for h, s in pairs], (1.0, 8))  # warm-up, not counted
@@ -386,12 +396,20 @@ def main() -> int:
     parser.add_argument("--database-url", help="an existing empty database (default: SQLite)")
     parser.add_argument("--seconds", type=float, default=10.0, help="bound per measurement")
     parser.add_argument("--max-requests", type=int, default=20_000, help="bound per measurement")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="server processes (default: 1 on SQLite, one per core on PostgreSQL)",
+    )
     args = parser.parse_args()
-    print(f"cores: {os.cpu_count()}")
+    cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="ketaguard-bench-") as tmp:
         url = args.database_url or f"sqlite:///{os.path.join(tmp, 'bench.db')}"
+        postgres = make_url(url).get_backend_name() == "postgresql"
+        workers = args.workers or (cores if postgres else 1)
+        print(f"cores: {cores}; server worker processes: {workers}")
         print(f"database: {make_url(url).render_as_string(hide_password=True)}\n")
-        return measure(url, (args.seconds, args.max_requests))
+        return measure(url, (args.seconds, args.max_requests), workers)
 
 
 if __name__ == "__main__":

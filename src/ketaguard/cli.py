@@ -161,6 +161,14 @@ def init(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes. On PostgreSQL, one per core; SQLite writes one at a time, "
+            "and queues its writers fairly only within one process.",
+            min=1,
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web application and API."""
     import uvicorn
@@ -172,11 +180,21 @@ def serve(
     with clear_errors(settings):
         ensure_schema_current(engine)
         engine.dispose()
-        application = create_app(settings)
+        application = create_app(settings) if workers == 1 else None
     console.print(
         f"ketaguard {ketaguard.__version__} on http://{host}:{port} ({settings.env.value})"
     )
-    uvicorn.run(application, host=host, port=port)
+    if application is not None:
+        uvicorn.run(application, host=host, port=port)
+    else:
+        # Each worker process builds its own app from the same environment.
+        uvicorn.run(
+            "ketaguard.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+        )
 
 
 def print_demo_logins() -> None:
@@ -218,10 +236,13 @@ def demo() -> None:
 def worker(
     once: Annotated[bool, typer.Option(help="Run the jobs once and exit.")] = False,
 ) -> None:
-    """Escalate unacknowledged alerts and raise alerts for missed vital-sign checks."""
+    """Escalate unacknowledged alerts, raise alerts for missed vital-sign checks, open weekly
+    check-ins, mark missed ones, escalate overdue dependence reviews, remind of referral
+    follow-ups, and send messages from the outbox."""
     import time
 
     from ketaguard.alerts.worker import run_once
+    from ketaguard.checkins.outbox import deliver_pending, delivery_from_settings
     from ketaguard.kit.time import utcnow
 
     settings = settings_or_exit()
@@ -229,12 +250,19 @@ def worker(
     with clear_errors(settings):
         ensure_schema_current(engine)
         factory = build_sessionmaker(engine)
+        delivery = delivery_from_settings(settings)
         while True:
             with unit_of_work(factory) as db:
                 result = run_once(db, settings, utcnow())
+            # After the commit above: reminders queued in it are sent in this same run.
+            sent = deliver_pending(factory, delivery, settings, utcnow())
             console.print(
                 f"{utcnow():%Y-%m-%d %H:%M:%S}Z escalated {result.escalated}, "
-                f"missed readings {result.missed}"
+                f"missed readings {result.missed}, check-ins opened {result.checkins_opened}, "
+                f"check-ins missed {result.checkins_missed}, reminders queued "
+                f"{result.reminders_queued}, dependence reviews escalated "
+                f"{result.reviews_escalated}, referral reminders {result.referral_reminders}, "
+                f"messages sent {sent.sent}, retrying {sent.retrying}, failed {sent.failed}"
             )
             if once:
                 return

@@ -49,6 +49,23 @@ class Settings(BaseSettings):
     missed_reading_grace_minutes: int = Field(default=5, ge=0)
     worker_interval_seconds: int = Field(default=30, ge=1)
 
+    # The outbox (check-in reminders): how messages leave ("log", or "package.module:factory"
+    # returning a checkins.outbox.Delivery for e-mail or SMS), how often and how far apart a
+    # failing send is tried, and how long a worker's claim on a message lasts. Operating choices.
+    outbox_delivery: str = "log"
+    outbox_max_attempts: int = Field(default=5, ge=1)
+    outbox_retry_minutes: int = Field(default=15, ge=1)
+    outbox_claim_minutes: int = Field(default=5, ge=1)
+    # Shown to a patient whose check-in answer signals suicide risk. Not from the clinical
+    # reference: the US national numbers; a clinic elsewhere sets its own (a JSON list).
+    crisis_contacts: list[str] = Field(
+        default=[
+            "988 Suicide & Crisis Lifeline: call or text 988",
+            "Emergency services: call 911",
+        ],
+        min_length=1,
+    )
+
     @property
     def secure_cookies(self) -> bool:
         return self.env is Environment.production

@@ -110,6 +110,9 @@ def trail(scratch_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_record_appends_contiguous_chained_events(db: Session) -> None:
     start = db.scalars(select(AuditHead)).one().seq
     events = [record(db, CONTEXT, action, outcome=outcome) for action, outcome in TRAIL]
+    # Events join the chain when the transaction flushes, so the head is locked only then.
+    assert {e.seq for e in events} == {None}
+    db.flush()
 
     assert [e.seq for e in events] == list(range(start + 1, start + len(TRAIL) + 1))
     assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
@@ -172,6 +175,7 @@ def test_postgres_refuses_to_truncate_events(db: Session) -> None:
 
 def test_verify_reads_the_database_not_the_session(db: Session) -> None:
     events = [record(db, CONTEXT, action, outcome=outcome) for action, outcome in TRAIL]
+    db.flush()
     target = events[2]
     # Rolled back with the test's transaction, triggers included (DDL is transactional on both).
     disable_append_only(db.connection())

@@ -9,8 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaguard.audit.models import AuditEvent
+from ketaguard.audit.service import AuditContext
 from ketaguard.auth.models import ApiToken, User
+from ketaguard.auth.permissions import Permission
 from ketaguard.auth.secrets import token_hash
+from ketaguard.auth.service import create_api_token
 from tests.factories import Personas
 
 
@@ -44,7 +47,8 @@ def test_admin_issues_a_scoped_token_shown_once_and_stored_hashed(
     db.refresh(stored)
     assert stored.last_used_at is not None
     uses = db.scalars(select(AuditEvent).where(AuditEvent.actor_token_id == stored.id)).all()
-    assert {e.action for e in uses} >= {"auth.token", "patient.list"}
+    # The request's own event names the token: that is the audit of this use.
+    assert [e.action for e in uses] == ["patient.list"]
 
     assert admin.post(f"/api/admin/tokens/{issued['id']}/revoke").status_code == 200
     refused = device.get("/api/patients")
@@ -82,3 +86,23 @@ def test_a_made_up_token_is_refused_and_audited(
     assert stranger.get("/api/patients").status_code == 401
     [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "auth.token")).all()
     assert event.outcome == "failure"
+
+
+def test_a_token_request_that_audits_nothing_itself_gets_its_own_event(
+    app: FastAPI, client: TestClient, personas: Personas, db: Session
+) -> None:
+    issued = create_api_token(
+        db,
+        AuditContext(),
+        clinic=personas.clinic_a,
+        name="Ward display",
+        scopes=[Permission.patient_read],
+        created_by=personas.admin_a.id,
+    )
+    display = TestClient(app)
+    display.headers["Authorization"] = f"Bearer {issued.secret}"
+    # Listing open alerts records no event of its own.
+    assert display.get("/api/alerts").status_code == 200
+    [use] = db.scalars(select(AuditEvent).where(AuditEvent.actor_token_id == issued.token.id)).all()
+    assert use.action == "auth.token"
+    assert "GET /api/alerts" in use.detail

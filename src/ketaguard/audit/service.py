@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, String, UnaryExpression, func, inspect, select
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from ketaguard.audit.models import AuditEvent, AuditHead, Outcome
@@ -89,8 +90,9 @@ def record(
 ) -> AuditEvent:
     """Append one event in the caller's transaction, so it commits or rolls back with the change.
 
-    The head row is locked for the rest of the transaction: concurrent transactions append one
-    after the other, and the chain never forks.
+    The event joins the chain when the transaction next flushes (at the latest, as it commits):
+    only then is the head row locked, so concurrent transactions append one after the other and
+    the chain never forks, while the lock is held for as short a time as the commit allows.
     """
     resource = str(resource_id) if resource_id is not None else None
     for name, value in (
@@ -102,9 +104,10 @@ def record(
         if value is not None and len(value) > limit:
             # SQLite would store it and PostgreSQL refuse it: refuse it the same way everywhere.
             raise ValueError(f"audit {name} longer than {limit} characters: {value!r}")
-    head = db.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    if context.actor_token_id is not None:
+        # This event names the token as its actor: it is the audit of the token's use.
+        db.info.pop(_PENDING_TOKEN_USE, None)
     event = AuditEvent(
-        seq=head.seq + 1,
         occurred_at=utcnow(),
         action=action,
         outcome=outcome.value,
@@ -119,13 +122,56 @@ def record(
         address=context.address,
         user_agent=context.user_agent[:400] if context.user_agent else None,
         detail=json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"), default=str),
-        prev_hash=head.hash,
     )
-    event.hash = event_hash(event)
-    head.seq, head.hash = event.seq, event.hash
     db.add(event)
-    db.flush()
+    db.info.setdefault(_UNCHAINED, []).append(event)
     return event
+
+
+_UNCHAINED = "ketaguard.audit.unchained"
+
+
+@orm_event.listens_for(Session, "before_flush")
+def _chain_recorded_events(db: Session, *_: Any) -> None:
+    unchained: list[AuditEvent] = db.info.pop(_UNCHAINED, [])
+    if not unchained:
+        return
+    with db.no_autoflush:
+        head = db.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    for event in unchained:
+        event.seq, event.prev_hash = head.seq + 1, head.hash
+        event.hash = event_hash(event)
+        head.seq, head.hash = event.seq, event.hash
+
+
+_PENDING_TOKEN_USE = "ketaguard.audit.pending_token_use"  # noqa: S105 - a key, not a secret
+
+
+def record_token_use(
+    db: Session, context: AuditContext, *, clinic_id: uuid.UUID | None, detail: Mapping[str, Any]
+) -> None:
+    """Audit a request made with an API token, as it commits, unless it audits itself.
+
+    Any event the request records names the token as its actor, so it is the audit of this use;
+    a request that records nothing else gets an `auth.token` event of its own. Recording it up
+    front instead would hold the audit head's lock, and so every other writer, for the whole
+    request.
+    """
+    db.info[_PENDING_TOKEN_USE] = (context, clinic_id, dict(detail))
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _record_pending_token_use(db: Session) -> None:
+    pending = db.info.pop(_PENDING_TOKEN_USE, None)
+    if pending is not None:
+        context, clinic_id, detail = pending
+        record(db, context, "auth.token", clinic_id=clinic_id, detail=detail)
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_events(db: Session, _: Any) -> None:
+    db.info.pop(_PENDING_TOKEN_USE, None)
+    db.info.pop(_UNCHAINED, None)
 
 
 # Large enough to keep round trips few, small enough that a long trail never sits in memory.
@@ -330,6 +376,83 @@ def events_to_csv(events: Iterable[AuditEvent]) -> Iterator[str]:
     yield _csv_line(EVENT_FIELDS)
     for event in events:
         yield _csv_line([_csv_cell(getattr(event, name)) for name in EVENT_FIELDS])
+
+
+# Excel reads a UTF-8 CSV as such only when the file starts with a byte-order mark.
+CSV_BOM = "\ufeff"
+CSV_EXPORT_LIMIT = 100_000
+
+
+def csv_document(events: Iterable[AuditEvent]) -> Iterator[str]:
+    """A whole CSV file of the events, as spreadsheets open it."""
+    yield CSV_BOM
+    yield from events_to_csv(events)
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    total: int
+    events: list[AuditEvent]
+
+
+def read_report(
+    db: Session,
+    context: AuditContext,
+    *,
+    organisation_id: uuid.UUID,
+    filters: AuditFilter,
+    sort: str = "seq",
+    descending: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+) -> ReportPage:
+    """One page of an organisation's audit report; reading it is itself audited."""
+    events = search_events(
+        db,
+        organisation_id=organisation_id,
+        filters=filters,
+        sort=sort,
+        descending=descending,
+        limit=limit,
+        offset=offset,
+    )
+    total = count_events(db, organisation_id=organisation_id, filters=filters)
+    record(
+        db,
+        context,
+        "audit.read",
+        resource_type="audit_event",
+        detail={"filters": filters.model_dump(mode="json", exclude_none=True), "rows": len(events)},
+    )
+    return ReportPage(total=total, events=events)
+
+
+def export_report(
+    db: Session,
+    context: AuditContext,
+    *,
+    organisation_id: uuid.UUID,
+    filters: AuditFilter,
+    sort: str = "seq",
+    descending: bool = False,
+) -> list[AuditEvent]:
+    """The events of an organisation's audit report for a CSV file; the export is audited."""
+    events = search_events(
+        db,
+        organisation_id=organisation_id,
+        filters=filters,
+        sort=sort,
+        descending=descending,
+        limit=CSV_EXPORT_LIMIT,
+    )
+    record(
+        db,
+        context,
+        "audit.export",
+        resource_type="audit_event",
+        detail={"filters": filters.model_dump(mode="json", exclude_none=True), "rows": len(events)},
+    )
+    return events
 
 
 # A patient's history page shows recent accesses; the full record stays in the admin report.

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from ketaguard.audit.service import AuditContext, record
+from ketaguard.audit.service import AuditContext, record_token_use
 from ketaguard.auth.models import LoginSession, User
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal, PrincipalKind
@@ -27,6 +27,9 @@ SESSION_COOKIE = "ketaguard_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FORM_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Sent by a page's automatic refresh (polling): it must not count as someone using the page, or
+# an open chair-side screen would never reach the idle time-out.
+AUTO_REFRESH_HEADER = "X-Auto-Refresh"
 
 
 def settings_of(request: Request) -> Settings:
@@ -107,7 +110,13 @@ def login_session(
     cookie_token = unsign(raw, settings_of(request).secret_key)
     if cookie_token is None:
         raise Unauthenticated("Your session cookie is not valid; please log in again")
-    session, user = resolve_session(db, settings_of(request), client_context(request), cookie_token)
+    session, user = resolve_session(
+        db,
+        settings_of(request),
+        client_context(request),
+        cookie_token,
+        activity=request.headers.get(AUTO_REFRESH_HEADER) != "true",
+    )
     if request.method not in SAFE_METHODS and csrf != session.csrf_token:
         refuse(
             db,
@@ -140,10 +149,9 @@ def current_principal(
 ) -> Principal:
     if bearer is not None and bearer.credentials:
         principal = principal_for_token(db, client_context(request), bearer.credentials.strip())
-        record(
+        record_token_use(
             db,
             audit_context(request, principal),
-            "auth.token",
             clinic_id=principal.token_clinic_id,
             detail={"route": f"{request.method} {request.url.path}"},
         )

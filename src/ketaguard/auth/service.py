@@ -36,6 +36,8 @@ from ketaguard.kit.errors import (
 from ketaguard.kit.time import utcnow
 
 # One answer for every failed login, so it never tells whether an account exists (ASVS V6.3.8).
+# How stale an API token's "last used" time may be before a request refreshes it.
+TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
 LOGIN_FAILED = "Wrong e-mail or password, or the account is locked after repeated failures"
 # Verifying against this keeps a login for an unknown e-mail as slow as one for a real account.
 _DUMMY_HASH = hash_password("not-a-real-password-for-timing")
@@ -45,7 +47,7 @@ def normalise_email(email: str) -> str:
     cleaned = email.strip().lower()
     local, _, domain = cleaned.partition("@")
     if not local or "." not in domain or " " in cleaned:
-        raise InvalidInput(f"{email!r} is not an e-mail address")
+        raise InvalidInput(f"{email!r} is not an e-mail address", field="email")
     return cleaned
 
 
@@ -64,10 +66,10 @@ def create_user(
     patient_id: uuid.UUID | None = None,
 ) -> User:
     if not full_name.strip():
-        raise InvalidInput("Full name must not be empty")
+        raise InvalidInput("Full name must not be empty", field="full_name")
     address = normalise_email(email)
     if find_user_by_email(db, address) is not None:
-        raise Conflict(f"A user with e-mail {address} already exists")
+        raise Conflict(f"A user with e-mail {address} already exists", field="email")
     user = User(
         organisation_id=organisation_id,
         email=address,
@@ -278,9 +280,18 @@ def end_session(session: LoginSession, reason: SessionEnd, now: datetime | None 
 
 
 def resolve_session(
-    db: Session, settings: Settings, context: AuditContext, cookie_token: str
+    db: Session,
+    settings: Settings,
+    context: AuditContext,
+    cookie_token: str,
+    *,
+    activity: bool = True,
 ) -> tuple[LoginSession, User]:
-    """The live session behind a cookie, or an audited 401 (unknown, ended or timed out)."""
+    """The live session behind a cookie, or an audited 401 (unknown, ended or timed out).
+
+    `activity` off: the request shows the page is open, not that someone is using it (a page's
+    automatic refresh), so it does not hold off the idle time-out.
+    """
     now = utcnow()
     session = db.scalar(
         select(LoginSession).where(LoginSession.token_hash == token_hash(cookie_token))
@@ -303,7 +314,8 @@ def resolve_session(
             resource_id=session.id,
         )
         raise kept(Unauthenticated("Your session timed out; please log in again"))
-    session.last_seen_at = now
+    if activity:
+        session.last_seen_at = now
     return session, user
 
 
@@ -363,14 +375,15 @@ def create_api_token(
     created_by: uuid.UUID,
 ) -> IssuedToken:
     if not name.strip():
-        raise InvalidInput("A token needs a name, e.g. the device it is for")
+        raise InvalidInput("A token needs a name, e.g. the device it is for", field="name")
     if not scopes:
-        raise InvalidInput("A token needs at least one scope")
+        raise InvalidInput("A token needs at least one scope", field="scopes")
     not_allowed = sorted(scope.value for scope in scopes if scope not in TOKEN_SCOPES)
     if not_allowed:
         allowed = ", ".join(sorted(scope.value for scope in TOKEN_SCOPES))
         raise InvalidInput(
-            f"Scopes {', '.join(not_allowed)} cannot be given to a token ({allowed})"
+            f"Scopes {', '.join(not_allowed)} cannot be given to a token ({allowed})",
+            field="scopes",
         )
     secret = new_api_token()
     token = ApiToken(
@@ -396,7 +409,12 @@ def create_api_token(
 
 
 def principal_for_token(db: Session, context: AuditContext, secret: str) -> Principal:
-    token = db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
+    found = db.execute(
+        select(ApiToken, Clinic.organisation_id)
+        .join(Clinic, Clinic.id == ApiToken.clinic_id)
+        .where(ApiToken.token_hash == token_hash(secret))
+    ).one_or_none()
+    token, organisation_id = found if found is not None else (None, None)
     if token is None or token.revoked_at is not None:
         refuse(
             db,
@@ -406,11 +424,15 @@ def principal_for_token(db: Session, context: AuditContext, secret: str) -> Prin
             outcome=Outcome.failure,
             detail={"prefix": secret[:10]},
         )
-    clinic = db.get_one(Clinic, token.clinic_id)
-    token.last_used_at = utcnow()
+    now = utcnow()
+    # Every use is in the audit trail with its time; the column only answers "still in use?".
+    # Writing it on every request would make a gateway's concurrent posts queue on its row.
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
+        token.last_used_at = now
+    assert organisation_id is not None
     return Principal(
         kind=PrincipalKind.token,
-        organisation_id=clinic.organisation_id,
+        organisation_id=organisation_id,
         token_id=token.id,
         token_clinic_id=token.clinic_id,
         token_scopes=frozenset(Permission(scope) for scope in token.scopes.split()),

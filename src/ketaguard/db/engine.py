@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from ketaguard.config import ConfigurationError, Settings
+from ketaguard.db.writer_queue import QueuedConnection, queued_connect_args
 
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 # Execution option for connections that only read: on SQLite they skip taking the write lock.
@@ -43,13 +44,18 @@ def build_engine(settings: Settings) -> Engine:
             return create_engine(url, pool_pre_ping=True, echo=settings.log_sql)
         except NoSuchModuleError as exc:
             raise ConfigurationError(f"No driver for {url.drivername!r}: {exc}") from exc
+    path = None
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = str(Path(url.database).resolve())
     engine = create_engine(
         url,
         echo=settings.log_sql,
-        # Requests run in a thread pool; a pooled connection is used by one thread at a time.
-        connect_args={"check_same_thread": False},
+        connect_args={
+            # Requests run in a thread pool; a pooled connection is used by one thread at a time.
+            "check_same_thread": False,
+            **queued_connect_args(path, settings.sqlite_busy_timeout_seconds),
+        },
     )
     _configure_sqlite(engine, busy_timeout_ms=int(settings.sqlite_busy_timeout_seconds * 1000))
     return engine
@@ -77,8 +83,10 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
             return
         # A deferred transaction that reads and then writes can fail with SQLITE_BUSY at the write
         # when another writer got in between, and the busy timeout cannot help it. Taking the write
-        # lock up front makes concurrent writers queue on the busy timeout instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # lock up front, in turn behind this process's other writers, makes writers queue instead.
+        dbapi_connection = connection.connection.dbapi_connection
+        assert isinstance(dbapi_connection, QueuedConnection)
+        dbapi_connection.begin_write()
 
 
 def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:

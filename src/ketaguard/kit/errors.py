@@ -60,12 +60,16 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+def error_response(exc: DomainError) -> JSONResponse:
+    body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+    if exc.details:
+        body["details"] = exc.details
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
-        body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
-        if exc.details:
-            body["details"] = exc.details
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return error_response(exc)
 
     app.add_exception_handler(DomainError, handle)

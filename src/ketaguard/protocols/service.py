@@ -31,6 +31,12 @@ def definition_of(version: ProtocolVersion) -> ProtocolDefinition:
     return cached
 
 
+def definition_by_id(db: Session, version_id: uuid.UUID) -> ProtocolDefinition:
+    """The parsed definition, loading the stored row (and its large document) only once."""
+    cached = _DEFINITIONS.get(version_id)
+    return cached if cached is not None else definition_of(version_by_id(db, version_id))
+
+
 def sync_builtin(db: Session) -> list[str]:
     """Store each built-in protocol version that is not stored yet; returns what was added.
 
@@ -113,6 +119,46 @@ def find_version(
     return found
 
 
+def versions_of(db: Session, principal: Principal | None, key: str) -> list[ProtocolVersion]:
+    """Every stored version of one protocol the principal may see, newest first."""
+    return list(
+        db.scalars(
+            select(ProtocolVersion)
+            .where(_visible(principal), ProtocolVersion.protocol_key == key)
+            .order_by(ProtocolVersion.version.desc())
+        )
+    )
+
+
+def check_clinic_protocol(
+    db: Session, principal: Principal, text: str, fmt: Literal["toml", "json"]
+) -> ProtocolDefinition:
+    """Everything saving would check, without saving: valid, not a built-in, the next version."""
+    try:
+        definition = parse_protocol(text, fmt=fmt)
+    except ProtocolErrors as exc:
+        raise InvalidInput("The protocol is not valid", errors=exc.errors, field="text") from exc
+    if definition.id in load_builtin():
+        raise Conflict(
+            f"{definition.id} is a built-in protocol; adapt it under a new id "
+            f"(e.g. {definition.id}-{principal.organisation_id.hex[:6]})",
+            field="text",
+        )
+    latest = db.scalar(
+        select(func.max(ProtocolVersion.version)).where(
+            ProtocolVersion.owner == str(principal.organisation_id),
+            ProtocolVersion.protocol_key == definition.id,
+        )
+    )
+    next_version = (latest or 0) + 1
+    if definition.version != next_version:
+        raise Conflict(
+            f"{definition.id} is at version {latest or 0}; a change must be version {next_version}",
+            field="text",
+        )
+    return definition
+
+
 def save_clinic_protocol(
     db: Session,
     principal: Principal,
@@ -121,26 +167,8 @@ def save_clinic_protocol(
     fmt: Literal["toml", "json"],
 ) -> ProtocolVersion:
     """Add a protocol for the organisation, or a new version of one it already has."""
-    try:
-        definition = parse_protocol(text, fmt=fmt)
-    except ProtocolErrors as exc:
-        raise InvalidInput("The protocol is not valid", errors=exc.errors) from exc
-    if definition.id in load_builtin():
-        raise Conflict(
-            f"{definition.id} is a built-in protocol; adapt it under a new id "
-            f"(e.g. {definition.id}-{principal.organisation_id.hex[:6]})"
-        )
+    definition = check_clinic_protocol(db, principal, text, fmt)
     owner = str(principal.organisation_id)
-    latest = db.scalar(
-        select(func.max(ProtocolVersion.version)).where(
-            ProtocolVersion.owner == owner, ProtocolVersion.protocol_key == definition.id
-        )
-    )
-    next_version = (latest or 0) + 1
-    if definition.version != next_version:
-        raise Conflict(
-            f"{definition.id} is at version {latest or 0}; a change must be version {next_version}"
-        )
     _supersede(db, owner, definition.id)
     stored = ProtocolVersion(
         owner=owner,

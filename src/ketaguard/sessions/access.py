@@ -27,7 +27,12 @@ def locked_session(
     change, two status changes): the lock makes each see the other's result instead of
     overwriting it.
     """
-    query = select(TreatmentSession).where(TreatmentSession.id == session_id)
+    # populate_existing: a copy loaded earlier in this transaction is refreshed by the same query.
+    query = (
+        select(TreatmentSession)
+        .where(TreatmentSession.id == session_id)
+        .execution_options(populate_existing=True)
+    )
     session = db.scalar(query.with_for_update() if lock else query)
     if session is None:
         raise NotFound("No such session")
@@ -35,5 +40,4 @@ def locked_session(
         patient = get_patient(db, principal, session.patient_id, permission)
     except NotFound:
         raise NotFound("No such session") from None
-    db.refresh(session)
     return session, patient

@@ -12,80 +12,21 @@ from ketaguard.audit.models import Outcome
 from ketaguard.audit.service import AuditContext, record
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
+from ketaguard.checkins.dues import sync_session_dues
 from ketaguard.clinics.models import Clinic
+from ketaguard.dependence.evaluation import reevaluate
 from ketaguard.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, kept
 from ketaguard.patients.models import Patient
 from ketaguard.plans.models import TreatmentPlan
 from ketaguard.plans.service import get_plan, lock_plan
-from ketaguard.protocols.definition import FixedDose, ProtocolDefinition
-from ketaguard.protocols.scheduling import (
-    BookedSession,
-    CourseLimits,
-    DoseLimits,
-    FixedDoseLimits,
-    PerKgDoseLimits,
-    PhaseLimits,
-    PlanFacts,
-    Proposal,
-    Violation,
-    check_booking,
-)
+from ketaguard.protocols.scheduling import BookedSession, Proposal, Violation, check_booking
 from ketaguard.protocols.service import definition_of, version_by_id
+from ketaguard.sessions.limits import plan_facts
 from ketaguard.sessions.models import SessionStatus, TreatmentSession
 from ketaguard.sessions.schemas import BookingRequest
 
 # A prescriber's override is a clinical judgement against the plan: it must say why.
 MIN_OVERRIDE_REASON = 10
-
-
-def _dose_limits(definition: ProtocolDefinition, plan: TreatmentPlan) -> DoseLimits:
-    dose = definition.dose
-    if isinstance(dose, FixedDose):
-        return FixedDoseLimits(
-            allowed_mg=tuple(float(mg) for mg in dose.allowed_mg.value),
-            first_dose_mg=float(dose.first_dose_mg.value),
-            max_per_session_mg=float(dose.max_per_session_mg.value),
-            max_step_up_mg=float(dose.max_step_up_mg.value) if dose.max_step_up_mg else None,
-        )
-    # mg/kg limits become mg for this patient at the weight the plan was calculated with.
-    weight = float(str(plan.dose_calculation["weight_kg"]))
-    step = dose.max_step_up_mg_per_kg
-    return PerKgDoseLimits(
-        min_mg=round(weight * float(dose.min_mg_per_kg.value), 1),
-        max_mg=round(weight * float(dose.max_mg_per_kg.value), 1),
-        max_step_up_mg=round(weight * float(step.value), 1) if step else None,
-    )
-
-
-def plan_facts(plan: TreatmentPlan, definition: ProtocolDefinition, timezone: str) -> PlanFacts:
-    return PlanFacts(
-        status=plan.status.value,
-        start_date=plan.start_date,
-        timezone=timezone,
-        phases=tuple(
-            PhaseLimits(
-                name=phase.name,
-                start_week=phase.start_week,
-                end_week=phase.end_week,
-                max_sessions_per_7_days=phase.max_sessions_per_7_days.value,
-                min_interval_hours=(
-                    float(phase.min_interval_hours.value) if phase.min_interval_hours else None
-                ),
-                allowed_mg=(
-                    tuple(float(mg) for mg in phase.allowed_mg.value) if phase.allowed_mg else None
-                ),
-            )
-            for phase in definition.phases
-        ),
-        dose=_dose_limits(definition, plan),
-        course=CourseLimits(
-            max_weeks=definition.course.max_weeks.value if definition.course.max_weeks else None,
-            max_sessions=(
-                definition.course.max_sessions.value if definition.course.max_sessions else None
-            ),
-            planned_end=plan.planned_end_date,
-        ),
-    )
 
 
 def to_utc(local: datetime, timezone: str) -> datetime:
@@ -197,6 +138,9 @@ def book(
     )
     db.add(session)
     db.flush()
+    if replaced is not None:
+        sync_session_dues(db, replaced)
+    sync_session_dues(db, session)
     record(
         db,
         context,
@@ -213,6 +157,9 @@ def book(
             "rescheduled": str(replaced.id) if replaced else None,
         },
     )
+    if violations:
+        # A booking past the plan's limits is itself a sign the dependence watch looks at.
+        reevaluate(db, patient.id, context)
     return session
 
 
@@ -286,6 +233,7 @@ def cancel(
         )
     session.status = SessionStatus.cancelled
     session.cancelled_reason = reason.strip()
+    sync_session_dues(db, session)
     record(
         db,
         context,

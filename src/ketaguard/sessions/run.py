@@ -3,7 +3,7 @@
 import itertools
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +15,8 @@ from ketaguard.alerts.service import raise_alert
 from ketaguard.audit.service import AuditContext, record
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
+from ketaguard.checkins.dues import sync_session_dues
+from ketaguard.dependence.evaluation import reevaluate
 from ketaguard.kit.errors import Conflict, Forbidden, InvalidInput
 from ketaguard.kit.time import utcnow
 from ketaguard.monitoring.discharge import DischargeFacts, unmet_discharge_criteria
@@ -27,7 +29,7 @@ from ketaguard.monitoring.rules import (
 from ketaguard.monitoring.vitals import Reading, check_readings
 from ketaguard.plans.models import TreatmentPlan
 from ketaguard.protocols.definition import FixedDose, ProtocolDefinition
-from ketaguard.protocols.service import definition_of, version_by_id
+from ketaguard.protocols.service import definition_by_id
 from ketaguard.screening.instruments import AnswerError, ScoringContext, get_instrument
 from ketaguard.sessions import lifecycle
 from ketaguard.sessions.access import locked_session
@@ -54,8 +56,11 @@ DOSE_TOLERANCE_MG = 0.001
 
 
 def protocol_of(db: Session, session: TreatmentSession) -> ProtocolDefinition:
-    plan = db.get_one(TreatmentPlan, session.plan_id)
-    return definition_of(version_by_id(db, plan.protocol_version_id))
+    version_id = db.scalar(
+        select(TreatmentPlan.protocol_version_id).where(TreatmentPlan.id == session.plan_id)
+    )
+    assert version_id is not None, "a session's plan exists (foreign key)"
+    return definition_by_id(db, version_id)
 
 
 def _changed(
@@ -207,6 +212,8 @@ def clear_pre_dose(
         "session.pre_dose",
         {"findings": [f.rule_id for f in findings], "flagged_medications": len(flagged)},
     )
+    # Craving and use since the last session are the dependence watch's to judge before the dose.
+    reevaluate(db, session.patient_id, context)
     return session
 
 
@@ -242,6 +249,7 @@ def start_dose(
     if definition.monitoring.observation_starts_at in ("first_device", "dose_start"):
         session.observation_started_at = body.started_at
     _move(session, SessionStatus.dosed)
+    sync_session_dues(db, session)
     _changed(
         db, context, session, "session.dose", {"dose_mg": body.dose_mg, "lot": body.lot_number}
     )
@@ -294,6 +302,7 @@ def complete_dose(
             session.observation_started_at = ended
     _move(session, SessionStatus.monitoring)
     _changed(db, context, session, "session.dose_complete")
+    reevaluate(db, session.patient_id, context)
     return session
 
 
@@ -316,7 +325,30 @@ def _store_readings(
     device_key: str,
     principal: Principal,
 ) -> list[Reading]:
-    """Insert what is new and skip exact repeats; returns the readings that were new."""
+    """Insert what is new and skip exact repeats; returns the readings that were new.
+
+    The session row is locked, so no other writer adds readings to it meanwhile: one range
+    query tells which readings are stored already, and the rest go in as one plain batch
+    insert, the driver's fastest path (RETURNING would force a slower one).
+    """
+    times = [r.measured_at for r in readings]
+    stored = {
+        (vital, measured_at)
+        for vital, measured_at in db.execute(
+            select(VitalReading.vital, VitalReading.measured_at).where(
+                VitalReading.session_id == session.id,
+                VitalReading.device_key == device_key,
+                VitalReading.measured_at.between(min(times), max(times)),
+            )
+        )
+    }
+    new: dict[tuple[str, datetime], Reading] = {}
+    for reading in readings:
+        key = (reading.vital, reading.measured_at)
+        if key not in stored:
+            new.setdefault(key, reading)  # a repeat within the batch counts once
+    if not new:
+        return []
     now = utcnow()
     rows = [
         {
@@ -331,17 +363,14 @@ def _store_readings(
             "recorded_by_id": principal.user_id,
             "recorded_by_token_id": principal.token_id,
         }
-        for r in readings
+        for r in new.values()
     ]
-    # One cached statement run with many parameter sets: building a fresh 100-row VALUES clause
-    # per batch cost most of the ingest time, compiling it anew each time.
-    statement = (
-        _insert(db)(VitalReading)
-        .on_conflict_do_nothing(index_elements=["session_id", "vital", "measured_at", "device_key"])
-        .returning(VitalReading.id)
+    # The unique key stays the last word on repeats, should the lock above ever be bypassed.
+    statement = _insert(db)(VitalReading.__table__).on_conflict_do_nothing(
+        index_elements=["session_id", "vital", "measured_at", "device_key"]
     )
-    added_ids = set(db.scalars(statement, rows))
-    return [r for r, row in zip(readings, rows, strict=True) if row["id"] in added_ids]
+    db.connection().execute(statement, rows)
+    return list(new.values())
 
 
 def ingest_vitals(
@@ -512,7 +541,9 @@ def discharge(
     session.discharged_at = now
     session.discharged_by_id = principal.user_id
     _move(session, SessionStatus.discharged)
+    sync_session_dues(db, session)
     _changed(db, context, session, "session.discharge")
+    reevaluate(db, session.patient_id, context)
     return session
 
 
@@ -528,5 +559,6 @@ def end_early(
     session, _ = locked_session(db, principal, session_id, Permission.session_run)
     _move(session, target)
     session.aborted_reason = reason.strip()
+    sync_session_dues(db, session)
     _changed(db, context, session, f"session.{target.value}", {"reason": session.aborted_reason})
     return session
