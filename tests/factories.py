@@ -18,6 +18,7 @@ from ketaguard.clinics.service import add_membership, create_clinic, create_orga
 from ketaguard.kit.time import utcnow
 from ketaguard.patients.models import CareStatus, Patient
 from ketaguard.patients.service import create_patient
+from ketaguard.plans.models import PlanStatus, TreatmentPlan
 
 PASSWORD = "correct-horse-battery"
 
@@ -200,3 +201,25 @@ def make_eligible(db: Session, personas: Personas) -> Personas:
     assert decision.computed_eligibility == "eligible"
     decisions.sign_off(db, prescriber, AuditContext(), patient_id, decision.id, SignOff())
     return personas
+
+
+def make_active_plan(
+    db: Session, personas: Personas, *, protocol: str = "esketamine-trd", start: date
+) -> TreatmentPlan:
+    """An approved treatment plan for patient A, who must be eligible (make_eligible)."""
+    from ketaguard.audit.service import AuditContext
+    from ketaguard.auth.service import principal_for_user
+    from ketaguard.plans.schemas import Goal, PlanCreate
+    from ketaguard.plans.service import change_status, create_plan
+
+    prescriber = principal_for_user(db, personas.prescriber_a, None)
+    goals = [Goal(kind="phq9_response", description="PHQ-9 halved", by_week=4)]
+    plan = create_plan(
+        db,
+        prescriber,
+        AuditContext(),
+        personas.patient_a.id,
+        PlanCreate(protocol=protocol, start_date=start, goals=goals),
+    )
+    change_status(db, prescriber, AuditContext(), plan.id, PlanStatus.active, "eligible, start")
+    return plan

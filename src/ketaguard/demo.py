@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ketaguard.auth.models import AccountKind
 from ketaguard.auth.service import create_user
+from ketaguard.checkins.demo import checkins_demo
 from ketaguard.clinics.models import Role
 from ketaguard.clinics.service import (
     add_membership,
@@ -19,6 +20,7 @@ from ketaguard.clinics.service import (
     create_organisation,
     find_organisation,
 )
+from ketaguard.dependence.demo import dependence_demo
 from ketaguard.kit.demo import DemoContext, DemoStep
 from ketaguard.patients.models import CareStatus
 from ketaguard.patients.service import create_patient
@@ -133,6 +135,8 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("Intake, screening and eligibility", screening_demo),
     ("Treatment plans and bookings", plans_demo),
     ("Supervised sessions", sessions_demo),
+    ("Check-ins between sessions", checkins_demo),
+    ("Watching for dependence", dependence_demo),
 ]
 
 

@@ -10,7 +10,15 @@ from ketaguard.auth.models import (
     RecoveryCode,
     User,
 )
+from ketaguard.checkins.models import Checkin, CheckinDue, CheckinSchedule, OutboxMessage
 from ketaguard.clinics.models import Clinic, Membership, Organisation
+from ketaguard.dependence.models import (
+    DependenceDecision,
+    DependenceReview,
+    DependenceSettings,
+    DependenceSignal,
+    Referral,
+)
 from ketaguard.intake.models import IntakeVersion
 from ketaguard.patients.models import Patient
 from ketaguard.plans.models import PlanStatusChange, SessionRequest, TreatmentPlan
@@ -31,17 +39,26 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "BreakGlassGrant",
+    "Checkin",
+    "CheckinDue",
+    "CheckinSchedule",
     "Clinic",
+    "DependenceDecision",
+    "DependenceReview",
+    "DependenceSettings",
+    "DependenceSignal",
     "EligibilityDecision",
     "IntakeVersion",
     "LoginFailure",
     "LoginSession",
     "Membership",
     "Organisation",
+    "OutboxMessage",
     "Patient",
     "PlanStatusChange",
     "ProtocolVersion",
     "RecoveryCode",
+    "Referral",
     "RemsForm",
     "ScreeningResponse",
     "SessionRating",

@@ -1,6 +1,7 @@
-"""The worker's jobs: escalate alerts nobody acknowledged, and notice vital-sign checks that
-were due but never recorded. Both are safe to run from several workers at once: each claim is
-one conditional UPDATE that only one of them can win."""
+"""The worker's jobs: escalate alerts nobody acknowledged, notice vital-sign checks that were due
+but never recorded, the check-in jobs (checkins.worker) and the dependence jobs (dependence.worker:
+overdue reviews, referral follow-ups). All are safe to run from several workers at once: each
+claim is one conditional UPDATE that only one of them can win."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -11,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from ketaguard.alerts.models import Alert
 from ketaguard.audit.service import AuditContext, record
+from ketaguard.checkins.worker import run_checkin_jobs
 from ketaguard.config import Settings
+from ketaguard.dependence.worker import run_dependence_jobs
 from ketaguard.monitoring.rules import missed_readings
 from ketaguard.monitoring.vitals import Reading
 from ketaguard.sessions import lifecycle
@@ -25,6 +28,13 @@ WORKER = AuditContext(actor_role="worker", address="worker", user_agent="ketagua
 class WorkerRun:
     escalated: int
     missed: int
+    # Check-ins: weekly ones opened, ones marked missed, reminders queued in the outbox.
+    checkins_opened: int
+    checkins_missed: int
+    reminders_queued: int
+    # The dependence watch: overdue reviews escalated, referral follow-up reminders queued.
+    reviews_escalated: int
+    referral_reminders: int
 
 
 def escalate_due(db: Session, now: datetime, after: timedelta) -> list[Alert]:
@@ -81,4 +91,14 @@ def raise_missed_readings(db: Session, now: datetime, grace_minutes: int) -> lis
 def run_once(db: Session, settings: Settings, now: datetime) -> WorkerRun:
     escalated = escalate_due(db, now, timedelta(minutes=settings.alert_escalation_minutes))
     missed = raise_missed_readings(db, now, settings.missed_reading_grace_minutes)
-    return WorkerRun(escalated=len(escalated), missed=len(missed))
+    checkins = run_checkin_jobs(db, now)
+    dependence = run_dependence_jobs(db, now)
+    return WorkerRun(
+        escalated=len(escalated),
+        missed=len(missed),
+        checkins_opened=checkins.weekly,
+        checkins_missed=checkins.missed,
+        reminders_queued=checkins.reminders,
+        reviews_escalated=dependence.escalated,
+        referral_reminders=dependence.referral_reminders,
+    )

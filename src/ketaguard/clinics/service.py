@@ -2,7 +2,7 @@ import uuid
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from ketaguard.audit.service import AuditContext, record
 from ketaguard.clinics.models import Clinic, Membership, Organisation, Role
@@ -97,3 +97,16 @@ def update_screening_settings(
         detail={"before": before, "after": changes},
     )
     return clinic
+
+
+def memberships_of(db: Session, user_id: uuid.UUID) -> list[Membership]:
+    """A staff member's memberships, each with its clinic loaded, by clinic name."""
+    return list(
+        db.scalars(
+            select(Membership)
+            .join(Membership.clinic)
+            .where(Membership.user_id == user_id)
+            .options(contains_eager(Membership.clinic))
+            .order_by(Clinic.name)
+        )
+    )

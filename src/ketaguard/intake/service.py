@@ -7,6 +7,7 @@ from ketaguard.audit.service import AuditContext, record
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
 from ketaguard.auth.scoping import get_patient
+from ketaguard.dependence.evaluation import reevaluate
 from ketaguard.intake.models import IntakeVersion
 from ketaguard.intake.schemas import IntakeData
 from ketaguard.kit.errors import NotFound
@@ -73,6 +74,8 @@ def record_intake(
             "changed": _changed_sections(previous.data if previous else None, document),
         },
     )
+    # The substance history weighs the dependence signals (baseline risk).
+    reevaluate(db, patient.id, context)
     return version
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from ketaguard.audit.service import AuditContext, record
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
+from ketaguard.dependence.evaluation import reevaluate
 from ketaguard.kit.errors import Conflict, NotFound
 from ketaguard.kit.time import utcnow
 from ketaguard.patients.models import Patient
@@ -46,6 +47,7 @@ def _store(
         resource_id=request.id,
         detail={"kind": body.kind.value, "details": request.details},
     )
+    reevaluate(db, plan.patient_id, context)
     return request
 
 
@@ -115,6 +117,7 @@ def decide(
         resource_id=request.id,
         detail={"kind": request.kind.value, "decision": decision.value, "reason": reason.strip()},
     )
+    reevaluate(db, patient.id, context)
     return request
 
 

@@ -10,6 +10,7 @@ from ketaguard.audit.service import AuditContext, record
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
 from ketaguard.auth.scoping import get_patient
+from ketaguard.checkins.dues import sync_plan_dues
 from ketaguard.intake.service import current_intake_data
 from ketaguard.kit.errors import Conflict, InvalidInput, NotFound
 from ketaguard.kit.time import utcnow
@@ -175,6 +176,7 @@ def change_status(
             changed_at=utcnow(),
         )
     )
+    sync_plan_dues(db, plan)
     record(
         db,
         context,

@@ -14,6 +14,8 @@ from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
 from ketaguard.auth.scoping import get_patient
 from ketaguard.clinics.models import Clinic
+from ketaguard.dependence.evaluation import reevaluate
+from ketaguard.dependence.sources import READ_INSTRUMENTS
 from ketaguard.intake.service import current_intake_data
 from ketaguard.kit.errors import InvalidInput
 from ketaguard.kit.time import utcnow
@@ -35,8 +37,12 @@ def administer(
     context: AuditContext,
     patient_id: uuid.UUID,
     body: ResponseCreate,
+    *,
+    judge_dependence: bool = True,
 ) -> tuple[ScreeningResponse, list[Alert]]:
-    """Score and store one completed instrument, raising any safety alert with it."""
+    """Score and store one completed instrument, raising any safety alert with it, and judging
+    the dependence watch again when it reads the instrument. A caller storing several at once
+    (a check-in) passes ``judge_dependence=False`` and judges once, after the last."""
     if principal.patient_id is not None:
         if patient_id != principal.patient_id:
             raise InvalidInput("A patient can only fill in their own questionnaires")
@@ -121,6 +127,8 @@ def administer(
             "alerts": [alert.rule for alert in alerts],
         },
     )
+    if judge_dependence and instrument.id in READ_INSTRUMENTS:
+        reevaluate(db, patient.id, context)
     return response, alerts
 
 
