@@ -8,9 +8,11 @@ from ketaguard.alerts.routes import router as alerts_router
 from ketaguard.audit.routes import router as audit_router
 from ketaguard.auth.admin_routes import router as admin_router
 from ketaguard.auth.routes import router as auth_router
+from ketaguard.checkins.routes import router as checkins_router
 from ketaguard.config import Settings, load_settings
 from ketaguard.db.engine import build_engine, build_sessionmaker
 from ketaguard.db.migrate import ensure_schema_current
+from ketaguard.dependence.routes import router as dependence_router
 from ketaguard.docs.routes import ASSETS_MOUNT, swagger_assets
 from ketaguard.docs.routes import router as docs_router
 from ketaguard.health.routes import router as health_router
@@ -21,6 +23,7 @@ from ketaguard.plans.routes import router as plans_router
 from ketaguard.protocols.routes import router as protocols_router
 from ketaguard.screening.routes import router as screening_router
 from ketaguard.sessions.routes import router as sessions_router
+from ketaguard.web.install import install_web
 
 
 def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
@@ -57,7 +60,10 @@ def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
     app.include_router(protocols_router)
     app.include_router(plans_router)
     app.include_router(sessions_router)
+    app.include_router(checkins_router)
+    app.include_router(dependence_router)
     app.mount(ASSETS_MOUNT, swagger_assets, name="swagger-assets")
+    install_web(app)
     return app
 
 

@@ -58,7 +58,9 @@ def _record(
         address=address,
         user_agent=user_agent,
     )
-    return record(db, who, action, outcome=outcome, patient_id=patient)
+    event = record(db, who, action, outcome=outcome, patient_id=patient)
+    db.flush()  # joins the chain: seq and hash are set
+    return event
 
 
 @pytest.fixture
@@ -265,6 +267,7 @@ def test_event_schema_parses_detail(db: Session) -> None:
         outcome=Outcome.denied,
         detail={"reason": "not in care team", "attempts": 2},
     )
+    db.flush()
     shown = AuditEventOut.model_validate(event)
     assert shown.detail == {"attempts": 2, "reason": "not in care team"}
     assert shown.outcome is Outcome.denied

@@ -1,7 +1,6 @@
 """The audit report for admins and the access history for patients; reading either is audited."""
 
 import uuid
-from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -9,6 +8,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, ValidationError
 
 from ketaguard.audit import service
+from ketaguard.audit.models import AuditEvent
 from ketaguard.audit.schemas import AccessHistoryEntry, AuditEventOut, AuditFilter, AuditPage
 from ketaguard.auth.deps import PatientAccount, audit_context, require
 from ketaguard.auth.permissions import Permission
@@ -41,9 +41,15 @@ def audit_filter(
 
 
 Filters = Annotated[AuditFilter, Depends(audit_filter)]
-# Excel reads a UTF-8 CSV as such only when the file starts with a byte-order mark.
-CSV_BOM = "\ufeff"
-CSV_EXPORT_LIMIT = 100_000
+
+
+def csv_response(events: list[AuditEvent]) -> StreamingResponse:
+    """The events as a downloaded CSV file; the web's report exports through this too."""
+    return StreamingResponse(
+        service.csv_document(events),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="ketaguard-audit.csv"'},
+    )
 
 
 @router.get("/audit/events", response_model=AuditPage)
@@ -57,25 +63,19 @@ def audit_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AuditPage:
-    organisation_id = principal.organisation_id
-    events = service.search_events(
+    report = service.read_report(
         db,
-        organisation_id=organisation_id,
+        audit_context(request, principal),
+        organisation_id=principal.organisation_id,
         filters=filters,
         sort=sort,
         descending=order == "desc",
         limit=limit,
         offset=offset,
     )
-    total = service.count_events(db, organisation_id=organisation_id, filters=filters)
-    service.record(
-        db,
-        audit_context(request, principal),
-        "audit.read",
-        resource_type="audit_event",
-        detail={"filters": filters.model_dump(mode="json", exclude_none=True), "rows": len(events)},
+    return AuditPage(
+        total=report.total, items=[AuditEventOut.model_validate(e) for e in report.events]
     )
-    return AuditPage(total=total, items=[AuditEventOut.model_validate(e) for e in events])
 
 
 @router.get("/audit/events.csv", response_class=StreamingResponse)
@@ -87,31 +87,15 @@ def export_audit_events(
     sort: str = "seq",
     order: Literal["asc", "desc"] = "asc",
 ) -> StreamingResponse:
-    events = service.search_events(
+    events = service.export_report(
         db,
+        audit_context(request, principal),
         organisation_id=principal.organisation_id,
         filters=filters,
         sort=sort,
         descending=order == "desc",
-        limit=CSV_EXPORT_LIMIT,
     )
-    service.record(
-        db,
-        audit_context(request, principal),
-        "audit.export",
-        resource_type="audit_event",
-        detail={"filters": filters.model_dump(mode="json", exclude_none=True), "rows": len(events)},
-    )
-
-    def lines() -> Iterator[str]:
-        yield CSV_BOM
-        yield from service.events_to_csv(events)
-
-    return StreamingResponse(
-        lines(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="ketaguard-audit.csv"'},
-    )
+    return csv_response(events)
 
 
 @router.get("/me/access-history", response_model=list[AccessHistoryEntry], tags=["patient portal"])

@@ -23,7 +23,7 @@ from ketaguard.auth.schemas import (
     UserCreate,
     UserOut,
 )
-from ketaguard.auth.service import create_api_token, memberships, revoke_sessions
+from ketaguard.auth.service import memberships, revoke_sessions
 from ketaguard.clinics import service as clinics_service
 from ketaguard.clinics.models import Clinic, Role
 from ketaguard.clinics.schemas import ScreeningSettings, ScreeningSettingsOut
@@ -127,17 +127,8 @@ def list_tokens(db: DbSession, principal: TokenManager) -> list[TokenOut]:
 def create_token(
     body: TokenCreate, request: Request, db: DbSession, principal: TokenManager
 ) -> TokenIssued:
-    if not principal.can(Permission.token_manage, body.clinic_id):
-        raise NotFound("No such clinic")
-    clinic = admin_service.managed_clinic(db, principal, body.clinic_id)
-    assert principal.user_id is not None
-    issued = create_api_token(
-        db,
-        audit_context(request, principal),
-        clinic=clinic,
-        name=body.name,
-        scopes=body.scopes,
-        created_by=principal.user_id,
+    issued = admin_service.issue_token(
+        db, principal, audit_context(request, principal), **body.model_dump()
     )
     return TokenIssued(**TokenOut.model_validate(issued.token).model_dump(), token=issued.secret)
 

@@ -4,6 +4,7 @@ An admin acts only on the clinics where they hold the permission; anything else 
 """
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Select, select
@@ -13,7 +14,14 @@ from ketaguard.audit.service import AuditContext, record
 from ketaguard.auth.models import AccountKind, ApiToken, BreakGlassGrant, LoginSession, User
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
-from ketaguard.auth.service import create_user, disable_account, memberships
+from ketaguard.auth.service import (
+    IssuedToken,
+    create_api_token,
+    create_user,
+    disable_account,
+    find_user_by_email,
+    memberships,
+)
 from ketaguard.clinics.models import Clinic, Membership, Organisation, Role
 from ketaguard.clinics.service import add_membership
 from ketaguard.kit.errors import Conflict, InvalidInput, NotFound
@@ -25,6 +33,45 @@ def managed_clinic(db: Session, principal: Principal, clinic_id: uuid.UUID) -> C
     if not principal.can(Permission.user_manage, clinic_id):
         raise NotFound("No such clinic")
     return db.get_one(Clinic, clinic_id)
+
+
+def clinics_with(db: Session, principal: Principal, permission: Permission) -> list[Clinic]:
+    """The clinics where the principal holds `permission`, by name: what a form offers."""
+    return list(
+        db.scalars(
+            select(Clinic)
+            .where(Clinic.id.in_(principal.clinics_with(permission)))
+            .order_by(Clinic.name)
+        )
+    )
+
+
+def clinic_names(db: Session, principal: Principal) -> dict[uuid.UUID, str]:
+    """Every clinic of the principal's organisation by id, to name them in lists."""
+    rows = db.execute(
+        select(Clinic.id, Clinic.name).where(Clinic.organisation_id == principal.organisation_id)
+    )
+    return {clinic_id: name for clinic_id, name in rows}
+
+
+def organisation_users(
+    db: Session, principal: Principal, user_ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, User]:
+    """The principal's organisation's accounts among `user_ids`, to name them in reports."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    users = db.scalars(
+        select(User).where(User.id.in_(wanted), User.organisation_id == principal.organisation_id)
+    )
+    return {user.id: user for user in users}
+
+
+def organisation_user_by_email(db: Session, principal: Principal, email: str) -> User | None:
+    user = find_user_by_email(db, email)
+    if user is None or user.organisation_id != principal.organisation_id:
+        return None
+    return user
 
 
 def _managed_user_ids(principal: Principal, permission: Permission) -> CompoundSelect[Any]:
@@ -104,7 +151,7 @@ def create_patient_account(
     if patient is None or not principal.can(Permission.user_manage, patient.clinic_id):
         raise NotFound("No such patient")
     if db.scalar(select(User.id).where(User.patient_id == patient.id)) is not None:
-        raise Conflict("This patient already has an account")
+        raise Conflict("This patient already has an account", field="patient_id")
     clinic = db.get_one(Clinic, patient.clinic_id)
     user = create_user(
         db,
@@ -156,6 +203,25 @@ def list_tokens(db: Session, principal: Principal) -> list[ApiToken]:
         db.scalars(
             select(ApiToken).where(ApiToken.clinic_id.in_(clinics)).order_by(ApiToken.created_at)
         )
+    )
+
+
+def issue_token(
+    db: Session,
+    principal: Principal,
+    context: AuditContext,
+    *,
+    name: str,
+    clinic_id: uuid.UUID,
+    scopes: list[Permission],
+) -> IssuedToken:
+    """A new token for one of the admin's clinics; its secret is in the result and nowhere else."""
+    if not principal.can(Permission.token_manage, clinic_id):
+        raise NotFound("No such clinic")
+    clinic = managed_clinic(db, principal, clinic_id)
+    assert principal.user_id is not None
+    return create_api_token(
+        db, context, clinic=clinic, name=name, scopes=scopes, created_by=principal.user_id
     )
 
 

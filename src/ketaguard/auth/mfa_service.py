@@ -24,14 +24,25 @@ class Enrolment:
     qr_svg: str
 
 
+def _enrolment(secret: str, user: User) -> Enrolment:
+    uri = mfa.provisioning_uri(secret, user.email)
+    return Enrolment(secret=secret, provisioning_uri=uri, qr_svg=mfa.qr_svg(uri))
+
+
 def start_enrolment(db: Session, settings: Settings, user: User) -> Enrolment:
     if user.mfa_enabled_at is not None:
         raise Conflict("Multi-factor authentication is already set up; an admin can reset it")
     secret = mfa.new_totp_secret()
     user.mfa_secret_encrypted = mfa.encrypt_secret(secret, settings.secret_key)
     user.mfa_last_step = None
-    uri = mfa.provisioning_uri(secret, user.email)
-    return Enrolment(secret=secret, provisioning_uri=uri, qr_svg=mfa.qr_svg(uri))
+    return _enrolment(secret, user)
+
+
+def enrolment_in_progress(settings: Settings, user: User) -> Enrolment | None:
+    """The enrolment started but not yet confirmed, so a page can show its QR code again."""
+    if user.mfa_enabled_at is not None or user.mfa_secret_encrypted is None:
+        return None
+    return _enrolment(mfa.decrypt_secret(user.mfa_secret_encrypted, settings.secret_key), user)
 
 
 def _wrong_code(

@@ -13,9 +13,13 @@ _hasher = PasswordHasher()
 
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"Password must be at least {MIN_PASSWORD_LENGTH} characters long")
+        raise InvalidInput(
+            f"Password must be at least {MIN_PASSWORD_LENGTH} characters long", field="password"
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"Password must be at most {MAX_PASSWORD_LENGTH} characters long")
+        raise InvalidInput(
+            f"Password must be at most {MAX_PASSWORD_LENGTH} characters long", field="password"
+        )
 
 
 def hash_password(password: str) -> str:

@@ -23,6 +23,10 @@ class Permission(StrEnum):
     request_decide = "request:decide"
     session_run = "session:run"
     rems_submit = "rems:submit"
+    # The dependence watch: a prescriber's review decision, the clinic's numbers, referrals.
+    dependence_review = "dependence:review"
+    dependence_settings = "dependence:settings"
+    referral_manage = "referral:manage"
     break_glass = "break_glass:use"
     break_glass_review = "break_glass:review"
     audit_read = "audit:read"
@@ -43,6 +47,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.token_manage,
             Permission.organisation_manage,
             Permission.protocol_manage,
+            Permission.dependence_settings,
         }
     ),
     Role.prescriber: frozenset(
@@ -63,6 +68,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.request_decide,
             Permission.session_run,
             Permission.rems_submit,
+            Permission.dependence_review,
+            Permission.dependence_settings,
+            Permission.referral_manage,
             # A prescriber is on site for every esketamine session (REMS, §1.9) and may take
             # the readings themselves.
             Permission.vitals_write,
@@ -79,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.request_record,
             Permission.session_run,
             Permission.rems_submit,
+            Permission.referral_manage,
         }
     ),
     Role.therapist: frozenset(

@@ -2,19 +2,13 @@
 
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 router = APIRouter(include_in_schema=False)
 
 ASSETS_MOUNT = "/static/swagger"
 swagger_assets = StaticFiles(packages=[("fastapi_swagger", "resources")])
-
-
-@router.get("/")
-def home() -> RedirectResponse:
-    # Until the clinic pages exist, the API docs are the way in.
-    return RedirectResponse("/docs")
 
 
 @router.get("/docs")
