@@ -1,5 +1,6 @@
-"""The session pages in a real browser: a nurse runs an esketamine session at the chair while a
-bedside gateway posts vitals, and a prescriber's too-early booking is refused with its rule."""
+"""The session pages in a real browser: a nurse runs an esketamine session at the chair, from
+check-in to discharge, while a bedside gateway posts vitals, and a prescriber's too-early booking
+is refused with its rule."""
 
 import re
 import uuid
@@ -17,9 +18,12 @@ from playwright.sync_api import Locator, Page, ViewportSize, expect
 from ketaguard.audit.service import AuditContext
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.service import create_api_token, principal_for_user
+from ketaguard.clinics.models import Organisation
 from ketaguard.kit.time import utcnow
 from ketaguard.protocols.loader import load_builtin
 from ketaguard.sessions.booking import book
+from ketaguard.sessions.models import TreatmentSession
+from ketaguard.sessions.run import clear_for_discharge
 from ketaguard.sessions.schemas import BookingRequest
 from tests.factories import PASSWORD, Personas, make_active_plan, make_eligible, make_personas
 from tests.web.conftest import LiveSite
@@ -42,10 +46,12 @@ class Chair:
 @pytest.fixture
 def chair(live_site: LiveSite) -> Chair:
     """A new clinic's eligible patient with an esketamine plan and a session booked for today,
-    and an API token for the chair's monitor (its own organisation, so tests do not meet)."""
+    and an API token for the chair's monitor (its own organisation, so tests do not meet). The
+    organisation asks every account for MFA, nurses included."""
     today = utcnow().astimezone(TIMEZONE).date()
     with live_site.write() as db:
         personas = make_eligible(db, make_personas(db))
+        db.get_one(Organisation, personas.clinic_a.organisation_id).require_mfa_for_all = True
         plan = make_active_plan(db, personas, start=today - timedelta(days=1))
         prescriber = principal_for_user(db, personas.prescriber_a, None)
         session = book(
@@ -71,9 +77,11 @@ def _local(minutes_ago: float) -> str:
     return f"{at:%Y-%m-%dT%H:%M}"
 
 
-def _device_posts(site: LiveSite, chair: Chair, sbp: int, dbp: int) -> None:
+def _device_posts(
+    site: LiveSite, chair: Chair, sbp: int, dbp: int, measured_at: datetime | None = None
+) -> None:
     """What the bedside gateway sends, straight to the API with its token."""
-    at = utcnow().isoformat()
+    at = (measured_at or utcnow()).isoformat()
     response = httpx2.post(
         f"{site.url}/api/sessions/{chair.session_id}/vitals/device",
         json={
@@ -96,6 +104,31 @@ def _log_in(page: Page, email: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+def _enrol_mfa(page: Page) -> None:
+    """First login: set up the authenticator app, as a person would with the key shown."""
+    page.get_by_role("button", name="Set up my authenticator app").click()
+    secret = re.sub(r"\s", "", page.locator("[data-mfa-secret]").inner_text())
+    page.get_by_label("6-digit code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on multi-factor authentication").click()
+    page.get_by_role("link", name="I have saved them: continue").click()
+
+
+def _two_hours_pass(site: LiveSite, chair: Chair) -> datetime:
+    """Instead of waiting out the observation, move the dose back two hours; returns when the
+    first device was given."""
+    with site.write() as db:
+        session = db.get_one(TreatmentSession, chair.session_id)
+        assert session.dosed_at is not None
+        assert session.observation_started_at is not None
+        session.dosed_at -= timedelta(hours=2)
+        session.observation_started_at -= timedelta(hours=2)
+        session.device_times = [
+            (datetime.fromisoformat(at) - timedelta(hours=2)).isoformat()
+            for at in session.device_times
+        ]
+        return session.dosed_at
+
+
 def _status(page: Page) -> Locator:
     return page.locator("[data-status]")
 
@@ -105,7 +138,8 @@ def test_a_nurse_runs_an_esketamine_session_at_the_chair(
 ) -> None:
     page.set_viewport_size(TABLET)
     _log_in(page, chair.personas.nurse_a.email)
-    page.get_by_role("link", name="Sessions today").click()
+    _enrol_mfa(page)
+    page.get_by_role("link", name="Sessions today", exact=True).click()
     page.get_by_role("link", name="Pat Synthetic").click()
     expect(_status(page)).to_have_text("Scheduled")
     page.get_by_role("button", name="Check in").click()
@@ -160,16 +194,32 @@ def test_a_nurse_runs_an_esketamine_session_at_the_chair(
     expect(_status(page)).to_have_text("Monitoring")
     screenshot(page, "chair-side-discharge-refused")
 
+    # Two hours on: sedation is back to baseline and the prescriber has cleared the patient.
+    dosed_at = _two_hours_pass(live_site, chair)
+    # The REMS form wants blood pressure before the dose and about 40 minutes after it.
+    _device_posts(live_site, chair, 130, 82, dosed_at - timedelta(minutes=5))
+    _device_posts(live_site, chair, 134, 84, dosed_at + timedelta(minutes=40))
+    _device_posts(live_site, chair, 126, 80)
+    ratings = page.locator("#ratings")
+    ratings.get_by_label(re.compile(r"5: Answers readily")).check()
+    ratings.get_by_role("button", name="Save MOAA/S").click()
+    with live_site.write() as db:
+        prescriber = principal_for_user(db, chair.personas.prescriber_a, None)
+        clear_for_discharge(db, prescriber, AuditContext(), chair.session_id)
+    page.reload()
+    discharge = page.locator("#discharge")
+    discharge.get_by_label("The arranged ride home is here").check()
+    discharge.get_by_label(re.compile("REMS evaluation question")).fill("90")
+    discharge.get_by_role("button", name="Discharge").click()
+    expect(_status(page)).to_have_text("Discharged")
+    screenshot(page, "chair-side-discharged")
+
 
 def test_a_prescribers_too_early_booking_is_refused_with_its_rule(
     page: Page, chair: Chair, screenshot: Screenshot
 ) -> None:
     _log_in(page, chair.personas.prescriber_a.email)
-    page.get_by_role("button", name="Set up my authenticator app").click()
-    secret = re.sub(r"\s", "", page.locator("[data-mfa-secret]").inner_text())
-    page.get_by_label("6-digit code").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Turn on multi-factor authentication").click()
-    page.get_by_role("link", name="I have saved them: continue").click()
+    _enrol_mfa(page)
 
     page.get_by_role("link", name="Book a session").click()
     page.get_by_role("link", name="Book for Pat Synthetic").click()

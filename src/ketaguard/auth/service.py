@@ -35,9 +35,10 @@ from ketaguard.kit.errors import (
 )
 from ketaguard.kit.time import utcnow
 
-# One answer for every failed login, so it never tells whether an account exists (ASVS V6.3.8).
-# How stale an API token's "last used" time may be before a request refreshes it.
+# How stale an API token's "last used" time may be before a request refreshes it: a gateway's
+# concurrent posts would otherwise all queue on the token's row.
 TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
+# One answer for every failed login, so it never tells whether an account exists (ASVS V6.3.8).
 LOGIN_FAILED = "Wrong e-mail or password, or the account is locked after repeated failures"
 # Verifying against this keeps a login for an unknown e-mail as slow as one for a real account.
 _DUMMY_HASH = hash_password("not-a-real-password-for-timing")
