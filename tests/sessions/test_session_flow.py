@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +21,7 @@ from ketaguard.plans.schemas import Goal, PlanCreate
 from ketaguard.plans.service import change_status, create_plan
 from ketaguard.protocols.loader import load_builtin
 from ketaguard.sessions.booking import book
+from ketaguard.sessions.models import TreatmentSession
 from ketaguard.sessions.schemas import BookingRequest
 from tests.factories import Personas
 
@@ -286,3 +288,32 @@ def test_threshold_crossing_raises_an_alert_in_the_same_request(
     later = (utcnow() + timedelta(minutes=55)).isoformat()
     future = nurse.post(f"{url}/discharge", json={"transport_present": True, "ended_at": later})
     assert future.status_code == 422
+
+
+def test_a_paused_plan_holds_a_session_booked_before_the_pause(
+    esketamine: str, eligible: Personas, db: Session, login: Callable[[User], TestClient]
+) -> None:
+    nurse = login(eligible.nurse_a)
+    checked_in = nurse.post(f"/api/sessions/{esketamine}/check-in")
+    assert checked_in.status_code == 200, checked_in.text
+    prescriber = principal_for_user(db, eligible.prescriber_a, None)
+    plan_id = db.get_one(TreatmentSession, UUID(esketamine)).plan_id
+    change_status(
+        db, prescriber, AuditContext(), plan_id, PlanStatus.paused, "reported outside use"
+    )
+
+    refused = nurse.post(
+        f"/api/sessions/{esketamine}/pre-dose", json=_pre_dose("esketamine-trd", 5)
+    )
+    assert refused.status_code == 409
+    assert refused.json()["details"]["plan_status"] == "paused"
+    assert "paused" in refused.json()["detail"]
+    assert nurse.get(f"/api/sessions/{esketamine}").json()["status"] == "checked_in"
+
+    change_status(
+        db, prescriber, AuditContext(), plan_id, PlanStatus.active, "reviewed, safe to go on"
+    )
+    cleared = nurse.post(
+        f"/api/sessions/{esketamine}/pre-dose", json=_pre_dose("esketamine-trd", 5)
+    )
+    assert cleared.status_code == 200, cleared.text

@@ -27,7 +27,7 @@ from ketaguard.monitoring.rules import (
     threshold_findings,
 )
 from ketaguard.monitoring.vitals import Reading, check_readings
-from ketaguard.plans.models import TreatmentPlan
+from ketaguard.plans.models import PlanStatus, TreatmentPlan
 from ketaguard.protocols.definition import FixedDose, ProtocolDefinition
 from ketaguard.protocols.service import definition_by_id
 from ketaguard.screening.instruments import AnswerError, ScoringContext, get_instrument
@@ -120,10 +120,29 @@ def raise_findings(
     return raised
 
 
+def _require_active_plan(db: Session, session: TreatmentSession, doing: str) -> None:
+    """A pause or stop decided after a session was booked holds every step up to the dose.
+
+    The plan row is locked, as booking locks it: a pause committed first refuses the dose, and a
+    dose committed first was given before the pause.
+    """
+    plan = db.scalars(
+        select(TreatmentPlan).where(TreatmentPlan.id == session.plan_id).with_for_update()
+    ).one()
+    if plan.status is not PlanStatus.active:
+        raise Conflict(
+            f"The treatment plan is {plan.status.value}: {doing} is refused until a prescriber "
+            "makes it active again",
+            plan_status=plan.status.value,
+        )
+
+
 def check_in(
     db: Session, principal: Principal, context: AuditContext, session_id: uuid.UUID
 ) -> TreatmentSession:
     session, _ = locked_session(db, principal, session_id, Permission.session_run)
+    lifecycle.require_transition(session.status, SessionStatus.checked_in)
+    _require_active_plan(db, session, "checking in")
     _move(session, SessionStatus.checked_in)
     session.checked_in_at = utcnow()
     _changed(db, context, session, "session.check_in")
@@ -155,6 +174,7 @@ def clear_pre_dose(
 ) -> TreatmentSession:
     session, patient = locked_session(db, principal, session_id, Permission.session_run)
     lifecycle.require_transition(session.status, SessionStatus.pre_dose_cleared)
+    _require_active_plan(db, session, "clearing the patient to dose")
     definition = protocol_of(db, session)
     required = {check.id for check in definition.pre_dose_checks}
     missing, unknown = sorted(required - body.checks.keys()), sorted(body.checks.keys() - required)
@@ -226,6 +246,7 @@ def start_dose(
 ) -> TreatmentSession:
     session, _ = locked_session(db, principal, session_id, Permission.session_run)
     lifecycle.require_transition(session.status, SessionStatus.dosed)
+    _require_active_plan(db, session, "dosing")
     if body.dose_mg > session.planned_dose_mg + DOSE_TOLERANCE_MG:
         raise Conflict(
             f"{body.dose_mg:g} mg is above the {session.planned_dose_mg:g} mg planned for this "
