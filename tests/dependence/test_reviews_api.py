@@ -4,6 +4,7 @@ once (pause and discontinue change the plan, closer monitoring the check-ins, a 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
@@ -214,3 +215,28 @@ def test_discontinue_ends_the_plan(db: Session, personas: Personas, login: Login
     closed = db.scalars(select(DependenceSignal)).all()
     assert {s.closure.value if s.closure else None for s in closed} == {"review_decision"}
     assert all(s.decision_id is not None and s.closed_by_id for s in closed)
+
+
+def test_a_decision_is_refused_while_a_signal_raised_since_the_review_was_read_is_unseen(
+    db: Session, personas: Personas, login: Login
+) -> None:
+    course, review = _urgent(db, personas)
+    prescriber = login(personas.prescriber_a)
+    read = prescriber.get(f"/api/patients/{course.patient.id}/dependence").json()
+    seen = [signal["id"] for signal in read["open_signals"]]
+    # While the prescriber reads, the patient reports craving at the clinic's threshold.
+    course.check_in(3, craving=9)
+    new = {signal.id for signal in course.open_signals()} - {UUID(s) for s in seen}
+    assert new
+
+    refused = prescriber.post(_url(review), json=_decision(course, "pause", seen_signals=seen))
+    assert refused.status_code == 409
+    assert set(refused.json()["details"]["unseen_signals"]) == {str(s) for s in new}
+    db.expire_all()
+    assert db.get_one(DependenceReview, review.id).status is ReviewStatus.open
+    assert course.plan.status is PlanStatus.active
+
+    everything = seen + [str(s) for s in new]
+    made = prescriber.post(_url(review), json=_decision(course, "pause", seen_signals=everything))
+    assert made.status_code == 201, made.text
+    assert sorted(made.json()["closed_signals"]) == sorted(everything)

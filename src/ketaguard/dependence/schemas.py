@@ -146,6 +146,14 @@ class DecisionCreate(_In):
         max_length=200,
         description="refer_addiction_care only: the service referred to",
     )
+    seen_signals: list[uuid.UUID] | None = Field(
+        default=None,
+        description=(
+            "The open signals the prescriber read before deciding. A decision closes every open "
+            "signal, so when one raised since is missing here the decision is refused (409) "
+            "naming it, instead of closing a signal nobody read."
+        ),
+    )
 
 
 class DecisionMade(DecisionOut):

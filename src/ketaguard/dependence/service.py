@@ -306,6 +306,27 @@ def closer_schedule(current: ScheduleDefinition, week: int, reason_day: str) -> 
     return ScheduleDefinition.model_validate(data, strict=False)
 
 
+def _refuse_unseen_signals(db: Session, patient_id: uuid.UUID, seen: set[uuid.UUID]) -> None:
+    unseen = [
+        signal
+        for signal in db.scalars(
+            select(DependenceSignal)
+            .where(
+                DependenceSignal.patient_id == patient_id,
+                DependenceSignal.state == SignalState.open,
+            )
+            .order_by(DependenceSignal.first_raised_at)
+        )
+        if signal.id not in seen
+    ]
+    if unseen:
+        raise Conflict(
+            "New signals were raised since you opened this review; read them, then decide: "
+            + "; ".join(signal.summary for signal in unseen),
+            unseen_signals=[str(signal.id) for signal in unseen],
+        )
+
+
 @dataclass(frozen=True)
 class Decided:
     decision: DependenceDecision
@@ -356,6 +377,8 @@ def decide(
     lock_patient(db, patient.id)
     db.refresh(plan)
     reason, target = _check(db, body, patient, plan)
+    if body.seen_signals is not None:
+        _refuse_unseen_signals(db, patient.id, set(body.seen_signals))
     # Two prescribers deciding at once: only the update that finds the review open counts.
     claimed = db.execute(
         update(DependenceReview)
