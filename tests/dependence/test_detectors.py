@@ -405,6 +405,24 @@ ROWS = {
     "SDS rising, no cut-off: the trend only": Row(
         sds, sds_totals(4, 6, 9), (("sds.rising", WATCH),)
     ),
+    "SDS re-screened at the clinic between check-ins, in time order": Row(
+        sds,
+        replace(
+            sds_totals(2, 5),
+            sds_rescreens=(InstrumentTotal(response_id="sds-r", at=on(3), total=3),),
+        ),
+        (("sds.rising", WATCH),),
+        says=("3, 5 (of 15)",),
+    ),
+    "an SDS re-screen at the clinic's cut-off": Row(
+        sds,
+        replace(
+            sds_totals(None),
+            sds_rescreens=(InstrumentTotal(response_id="sds-r", at=on(3), total=4),),
+        ),
+        (("sds.at_or_above_cutoff", REVIEW),),
+        thresholds=replace(THRESHOLDS, sds_cutoff=4),
+    ),
     # --- dsm5_criteria ---------------------------------------------------------------------------
     "no checklist": Row(dsm5_criteria, timeline(), ()),
     "no criteria met": Row(dsm5_criteria, timeline(dsm5_checklists=(checklist(),)), ()),
@@ -487,6 +505,15 @@ ROWS = {
         says=("1, 2, 3 (of 20)",),
     ),
     "ICSI up then level": Row(urinary_symptoms, urinary(None, None, None, icsi=(1, 2, 2)), ()),
+    "ICSI rising through a re-screen at the clinic": Row(
+        urinary_symptoms,
+        replace(
+            urinary(None, None, icsi=(1, 3)),
+            icsi_rescreens=(InstrumentTotal(response_id="icsi-r", at=on(3), total=2),),
+        ),
+        (("urinary_symptoms.icsi_rising", WATCH),),
+        says=("1, 2, 3 (of 20)",),
+    ),
     "ICSI rising, the clinic has set no count: off": Row(
         urinary_symptoms,
         urinary(None, None, None, icsi=(1, 2, 3)),

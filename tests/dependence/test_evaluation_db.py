@@ -26,7 +26,7 @@ from ketaguard.intake.service import record_intake
 from ketaguard.plans.models import RequestDecision, RequestKind
 from ketaguard.screening.schemas import ResponseCreate
 from ketaguard.screening.service import administer
-from tests.dependence.builders import CONTEXT, Course, enrol, set_settings
+from tests.dependence.builders import CONTEXT, Course, enrol, sds, set_settings
 from tests.factories import INTAKE, Personas, make_patient
 
 
@@ -300,3 +300,17 @@ def test_a_substance_note_before_a_dose_is_judged_before_the_dose(
     assert signal.evidence[0]["record_id"] == str(session.id)
     [review] = course.reviews()
     assert review.severity is Severity.review_needed
+
+
+def test_an_sds_re_screen_at_the_clinic_is_read_in_the_same_transaction(
+    db: Session, personas: Personas
+) -> None:
+    course = _course(db, personas)  # screened with an SDS of 1 before the plan started
+    assert "sds.rising" not in _by_rule(course)
+    nurse = principal_for_user(db, personas.nurse_a, None)
+    body = ResponseCreate(instrument="sds", answers=sds(4), completed_at=course.at(20))
+    response, _ = administer(db, nurse, CONTEXT, course.patient.id, body)
+
+    rising = _by_rule(course)["sds.rising"]
+    assert [e["kind"] for e in rising.evidence] == ["screening_response", "screening_response"]
+    assert rising.evidence[-1]["record_id"] == str(response.id)

@@ -171,20 +171,23 @@ _SDS_SOURCE = "SDS [S86]-[S90] §3.1: no cut-off is validated for ketamine; §7:
 
 
 def sds(timeline: PatientTimeline, thresholds: SignalThresholds) -> list[Signal]:
-    """SDS totals (the screening baseline's, then check-ins'): each at or above the clinic's
-    ``sds_cutoff`` → review_needed; higher at each of the last ``sds_rising_scores`` totals →
-    watch. Each is off while the clinic has not set its number."""
-    points = []
-    first = timeline.baseline.sds
-    if first is not None:
-        evidence = record_evidence(
-            timeline, "screening_response", first.response_id, first.at, f"SDS {first.total}"
+    """SDS totals (the screening baseline's, re-screening's and check-ins', in time order): each
+    at or above the clinic's ``sds_cutoff`` → review_needed; higher at each of the last
+    ``sds_rising_scores`` totals → watch. Each is off while the clinic has not set its number."""
+    screened = [] if timeline.baseline.sds is None else [timeline.baseline.sds]
+    points = [
+        Point(
+            t.total,
+            t.at,
+            record_evidence(timeline, "screening_response", t.response_id, t.at, f"SDS {t.total}"),
         )
-        points.append(Point(first.total, first.at, evidence))
+        for t in (*screened, *timeline.sds_rescreens)
+    ]
     for check_in in timeline.check_ins:
         if check_in.sds_total is not None:
             evidence = check_in_evidence(timeline, check_in, f"SDS {check_in.sds_total}")
             points.append(Point(check_in.sds_total, check_in.at, evidence))
+    points.sort(key=lambda point: point.at)
     signals = []
     cutoff = thresholds.sds_cutoff
     if cutoff is not None:
@@ -292,8 +295,8 @@ _URINARY_SOURCE = (
 def urinary_symptoms(timeline: PatientTimeline, thresholds: SignalThresholds) -> list[Signal]:
     """Symptoms at a check-in that the previous check-in asking about them did not report (or,
     with none before, any) → review_needed: refer to urology and re-check misuse (§4.3). ICSI
-    higher at each of the last ``icsi_rising_scores`` check-ins → watch (off while the clinic
-    has not set it)."""
+    higher at each of the last ``icsi_rising_scores`` totals (check-ins' and re-screening's) →
+    watch (off while the clinic has not set it)."""
     signals = []
     asked = [c for c in timeline.check_ins if c.urinary is not None]
     # Each check-in that asked, with the one that asked before it (None for the first).
@@ -332,7 +335,15 @@ def urinary_symptoms(timeline: PatientTimeline, thresholds: SignalThresholds) ->
         Point(c.icsi_total, c.at, check_in_evidence(timeline, c, f"ICSI {c.icsi_total}"))
         for c in timeline.check_ins
         if c.icsi_total is not None
+    ] + [
+        Point(
+            t.total,
+            t.at,
+            record_evidence(timeline, "screening_response", t.response_id, t.at, f"ICSI {t.total}"),
+        )
+        for t in timeline.icsi_rescreens
     ]
+    points.sort(key=lambda point: point.at)
     icsi_totals = thresholds.icsi_rising_scores
     rising = () if icsi_totals is None else rising_tail(points, icsi_totals)
     if rising:
@@ -341,7 +352,7 @@ def urinary_symptoms(timeline: PatientTimeline, thresholds: SignalThresholds) ->
                 "urinary_symptoms",
                 "icsi_rising",
                 Severity.watch,
-                f"The ICSI rose at each of the last {len(rising)} check-ins: "
+                f"The ICSI rose at each of the last {len(rising)} totals: "
                 f"{listed_values(rising)} (of {ICSI_RANGE[1]}).",
                 (p.evidence for p in rising),
                 f"{_URINARY_SOURCE}; ICSI, no fixed cut-off [S101]-[S103] §3.1. The number of "

@@ -201,6 +201,21 @@ def _total(response: ScreeningResponse | None) -> InstrumentTotal | None:
     )
 
 
+def _rescreens(
+    screening: _Screening, instrument: str, decided_on: frozenset[uuid.UUID]
+) -> tuple[InstrumentTotal, ...]:
+    """The instrument's totals given through screening, not with a check-in nor as the baseline
+    the eligibility decision read."""
+    return tuple(
+        total
+        for response in screening.responses
+        if response.instrument == instrument
+        and response.id not in screening.from_check_ins
+        and response.id not in decided_on
+        and (total := _total(response)) is not None
+    )
+
+
 def _baseline(
     screening: _Screening, decided_on: frozenset[uuid.UUID], intake: IntakeVersion | None
 ) -> ScreeningBaseline:
@@ -354,5 +369,7 @@ def build_timeline(
             for r in requests
         ),
         dsm5_checklists=tuple(_dsm5(screening.responses)),
+        sds_rescreens=_rescreens(screening, SDS, decided_on),
+        icsi_rescreens=_rescreens(screening, ICSI, decided_on),
     )
     return plan, timeline

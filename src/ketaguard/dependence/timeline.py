@@ -410,9 +410,19 @@ class PatientTimeline:
     check_ins: tuple[CheckIn, ...] = ()
     requests: tuple[RequestRecord, ...] = ()
     dsm5_checklists: tuple[Dsm5Checklist, ...] = ()
+    # SDS and ICSI given through screening outside a check-in (periodic re-screening, §7), other
+    # than the SDS the eligibility decision read (``baseline.sds``).
+    sds_rescreens: tuple[InstrumentTotal, ...] = ()
+    icsi_rescreens: tuple[InstrumentTotal, ...] = ()
 
     def __post_init__(self) -> None:
         _id(self.patient_id, "patient_id")
+        for name, total_range in (("sds_rescreens", SDS_RANGE), ("icsi_rescreens", ICSI_RANGE)):
+            totals: tuple[InstrumentTotal, ...] = getattr(self, name)
+            for total in totals:
+                _in_range(total.total, total_range, name)
+            ordered = tuple(sorted(totals, key=lambda t: (t.at, t.response_id)))
+            object.__setattr__(self, name, ordered)
         for name in (
             "sessions",
             "booked_overrides",
