@@ -236,3 +236,22 @@ def test_referrals_are_made_followed_and_closed(
     assert nurse.patch(url, json={"note": "Too late"}).status_code == 409
     assert [r["id"] for r in login(personas.therapist_a).get(base).json()] == [referral["id"]]
     assert _events(db, "referral.status") == 2
+
+
+def test_setting_the_sds_cut_off_judges_the_clinics_patients_again(
+    db: Session, personas: Personas, login: Callable[[User], TestClient]
+) -> None:
+    set_settings(db, personas)
+    course = enrol(db, personas, start_days_ago=30, sds_total=4)
+    prescriber = login(personas.prescriber_a)
+    url = f"/api/patients/{course.patient.id}/dependence"
+
+    def rules() -> set[str]:
+        return {signal["rule_id"] for signal in prescriber.get(url).json()["open_signals"]}
+
+    assert "sds.at_or_above_cutoff" not in rules()
+    patched = login(personas.admin_a).patch(
+        f"/api/admin/clinics/{personas.clinic_a.id}/screening", json={"sds_cutoff": 4}
+    )
+    assert patched.status_code == 200, patched.text
+    assert "sds.at_or_above_cutoff" in rules()

@@ -24,10 +24,10 @@ from ketaguard.auth.schemas import (
     UserOut,
 )
 from ketaguard.auth.service import memberships, revoke_sessions
-from ketaguard.clinics import service as clinics_service
 from ketaguard.clinics.models import Clinic, Role
 from ketaguard.clinics.schemas import ScreeningSettings, ScreeningSettingsOut
 from ketaguard.db.session import DbSession
+from ketaguard.dependence import service as dependence_service
 from ketaguard.kit.errors import NotFound
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -165,7 +165,7 @@ def update_screening_settings(
     if not principal.can(Permission.organisation_manage, clinic_id):
         raise NotFound("No such clinic")
     clinic = db.get_one(Clinic, clinic_id)
-    updated = clinics_service.update_screening_settings(
+    updated = dependence_service.update_screening_settings(
         db, audit_context(request, principal), clinic, body.model_dump(exclude_unset=True)
     )
     return ScreeningSettingsOut.model_validate(updated)

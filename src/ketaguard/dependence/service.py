@@ -25,6 +25,9 @@ from ketaguard.checkins.dues import current_schedule
 from ketaguard.checkins.schedule import ITEMS, ScheduleDefinition, plan_week
 from ketaguard.checkins.service import adjust_schedule
 from ketaguard.clinics.models import Clinic, Membership, Role
+from ketaguard.clinics.service import (
+    update_screening_settings as clinics_update_screening_settings,
+)
 from ketaguard.dependence.evaluation import (
     assess,
     lock_patient,
@@ -570,11 +573,18 @@ def update_settings(
         resource_id=row.id,
         detail={"before": before, "after": {name: _plain(v) for name, v in values.items()}},
     )
+    rejudge_clinic(db, clinic.id, context)
+    return ClinicSettings(clinic=clinic, row=row)
+
+
+def rejudge_clinic(db: Session, clinic_id: uuid.UUID, context: AuditContext) -> None:
+    """Judge again every patient of the clinic under a current plan, after a number the rules
+    read changed."""
     current = db.scalars(
         select(TreatmentPlan.patient_id)
         .join(Patient, Patient.id == TreatmentPlan.patient_id)
         .where(
-            Patient.clinic_id == clinic.id,
+            Patient.clinic_id == clinic_id,
             TreatmentPlan.status.in_([PlanStatus.active, PlanStatus.paused]),
             TreatmentPlan.approved_at.is_not(None),
         )
@@ -582,7 +592,17 @@ def update_settings(
     ).all()
     for patient_id in current:
         reevaluate(db, patient_id, context)
-    return ClinicSettings(clinic=clinic, row=row)
+
+
+def update_screening_settings(
+    db: Session, context: AuditContext, clinic: Clinic, changes: dict[str, int | None]
+) -> Clinic:
+    """The clinic's screening numbers; a new SDS cut-off judges the clinic's patients again, as
+    the dependence settings do, so no status rests on the old cut-off."""
+    updated = clinics_update_screening_settings(db, context, clinic, changes)
+    if "sds_cutoff" in changes:
+        rejudge_clinic(db, clinic.id, context)
+    return updated
 
 
 def _plain(value: object) -> object:
