@@ -172,3 +172,30 @@ def test_referral_follow_ups_are_reminded_until_the_referral_is_closed(
     )
     assert count == 2
     assert db.get_one(Referral, referral.id).status is ReferralStatus.attended
+
+
+def test_a_review_raised_to_urgent_after_its_escalation_is_escalated_again(
+    db: Session, personas: Personas
+) -> None:
+    set_settings(db, personas, medical_lead_id=str(personas.prescriber_a.id))
+    course = enrol(db, personas, start_days_ago=20, auditc=(1, 1, 0))
+    course.check_in(2, craving=9)
+    [review] = course.reviews()
+    assert review.severity.value == "review_needed"
+    [first] = escalate_overdue_reviews(db, CONTEXT, review.due_at + timedelta(minutes=1))
+
+    _, raised = _urgent_review(db, personas)
+    assert raised.id == review.id
+    db.refresh(review)
+    assert (review.severity.value, review.escalated_at) == ("urgent", None)
+    assert escalate_overdue_reviews(db, CONTEXT, review.due_at - timedelta(minutes=1)) == []
+    [again] = escalate_overdue_reviews(db, CONTEXT, review.due_at + timedelta(minutes=1))
+    assert again.id == first.id
+    severities = db.scalars(
+        select(Alert.severity).where(Alert.rule == ESCALATION_RULE).order_by(Alert.raised_at)
+    ).all()
+    assert severities == [AlertSeverity.same_day, AlertSeverity.urgent]
+    messages = db.scalar(
+        select(func.count()).where(OutboxMessage.dedupe_key.startswith("dependence-escalation"))
+    )
+    assert messages == 2

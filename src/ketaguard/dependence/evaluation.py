@@ -225,6 +225,9 @@ def _keep_review(
         # Raising the severity never gives the prescriber longer than they had.
         if due_at < review.due_at:
             review.due_at, review.due_note = due_at, note
+        # An escalation already sent spoke of the lower severity: the raised review is escalated
+        # again, as urgent, if it too is left past its due time.
+        review.escalated_at = None
         action = "dependence.review.raise"
     else:
         return review

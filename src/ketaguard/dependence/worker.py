@@ -104,8 +104,9 @@ def _local(at: datetime, timezone: str) -> str:
 def escalate_overdue_reviews(
     db: Session, context: AuditContext, now: datetime
 ) -> list[DependenceReview]:
-    """Every open review past its due time, escalated once: a durable alert for the clinic's
-    worklist, and a message to the clinic's medical lead (or, with none set, every prescriber)."""
+    """Every open review past its due time, escalated once per severity (a review raised after
+    its escalation is escalated again): a durable alert for the clinic's worklist, and a message
+    to the clinic's medical lead (or, with none set, every prescriber)."""
     claimed = db.scalars(
         update(DependenceReview)
         .where(
@@ -141,7 +142,7 @@ def escalate_overdue_reviews(
         for user in recipients:
             _queue_once(
                 db,
-                key=f"dependence-escalation:{review.id}:{user.id}",
+                key=f"dependence-escalation:{review.id}:{review.severity.value}:{user.id}",
                 user=user,
                 subject=ESCALATION_SUBJECT,
                 body=ESCALATION_BODY,
