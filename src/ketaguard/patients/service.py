@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ketaguard.audit.service import AuditContext, record
@@ -88,21 +88,28 @@ def register_patient(
     return patient
 
 
-def list_patients(db: Session, principal: Principal, context: AuditContext) -> list[Patient]:
-    patients = list(
-        db.scalars(
-            select(Patient)
-            .where(patient_scope(principal, Permission.patient_read))
-            .order_by(Patient.family_name, Patient.given_name, Patient.id)
+def list_patients(
+    db: Session, principal: Principal, context: AuditContext, *, name: str = ""
+) -> list[Patient]:
+    """The patients in scope; with `name`, those whose name or record number holds every word
+    of it (the staff list's filter). The event names exactly the patients returned."""
+    query = select(Patient).where(patient_scope(principal, Permission.patient_read))
+    for word in name.split():
+        query = query.where(
+            or_(
+                Patient.given_name.icontains(word, autoescape=True),
+                Patient.family_name.icontains(word, autoescape=True),
+                Patient.record_number.icontains(word, autoescape=True),
+            )
         )
-    )
-    record(
-        db,
-        context,
-        "patient.list",
-        resource_type="patient",
-        detail={"count": len(patients), "patient_ids": [str(p.id) for p in patients]},
-    )
+    patients = list(db.scalars(query.order_by(Patient.family_name, Patient.given_name, Patient.id)))
+    detail: dict[str, object] = {
+        "count": len(patients),
+        "patient_ids": [str(p.id) for p in patients],
+    }
+    if name.strip():
+        detail["name"] = name.strip()
+    record(db, context, "patient.list", resource_type="patient", detail=detail)
     return patients
 
 

@@ -35,7 +35,7 @@
       ctx.strokeStyle = "#1b6e3a";
       ctx.fillStyle = "#1b6e3a";
       ctx.setLineDash([2, 3]);
-      (options.marks || []).forEach(function (mark) {
+      (options.marks || []).forEach(function (mark, index) {
         var at = x.getPixelForValue(mark.day);
         if (at < area.left || at > area.right) {
           return;
@@ -45,7 +45,9 @@
         ctx.lineTo(at, area.bottom);
         ctx.stroke();
         var width = ctx.measureText(mark.label).width;
-        ctx.fillText(mark.label, at + 4 + width <= area.right ? at + 4 : at - 4 - width, area.top + 12);
+        // Each mark's label on its own line, so marks close together stay readable.
+        var top = area.top + 12 + 14 * index;
+        ctx.fillText(mark.label, at + 4 + width <= area.right ? at + 4 : at - 4 - width, top);
       });
       ctx.restore();
     }
