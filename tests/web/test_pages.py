@@ -230,6 +230,8 @@ def test_the_navigation_shows_each_role_only_its_pages(db: Session, personas: Pe
 
     assert paths(personas.admin_a) == [
         "/",
+        "/patients",
+        "/dependence",
         "/protocols",
         "/admin/users",
         "/admin/organisation",
@@ -238,7 +240,15 @@ def test_the_navigation_shows_each_role_only_its_pages(db: Session, personas: Pe
         "/admin/break-glass",
         "/docs",
     ]
-    assert paths(personas.nurse_a) == ["/", "/sessions", "/booking", "/protocols"]
+    assert paths(personas.nurse_a) == [
+        "/",
+        "/patients",
+        "/sessions",
+        "/booking",
+        "/dependence",
+        "/rems",
+        "/protocols",
+    ]
     assert paths(personas.patient_user_a) == ["/portal"]
 
 
