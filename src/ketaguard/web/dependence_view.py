@@ -83,12 +83,13 @@ DECISIONS: Mapping[DecisionKind, tuple[str, str]] = MappingProxyType(
         ),
         DecisionKind.pause: (
             "Pause treatment",
-            "The plan is paused at once: no session can be booked until it is resumed.",
+            "The plan is paused at once: no session can be booked, nor a booked one dosed, "
+            "until it is resumed.",
         ),
         DecisionKind.taper: ("Taper", "Recorded; adjust the doses when booking."),
         DecisionKind.discontinue: (
             "Discontinue treatment",
-            "The plan is discontinued at once: no further sessions can be booked.",
+            "The plan is discontinued at once: no further session can be booked or dosed.",
         ),
         DecisionKind.refer_addiction_care: (
             "Refer to addiction care",
