@@ -72,12 +72,13 @@ class ReadingSource(StrEnum):
 
 class VitalReading(IdMixin, CreatedAtMixin, Base):
     """One measured vital sign. A device resending a batch adds nothing: the unique key is the
-    session, the vital, the time measured and the device."""
+    session, the device, the time measured and the vital. In that order its index also finds a
+    device's readings in a range of times, which every batch looks up, and a session's readings."""
 
     __tablename__ = "vital_reading"
-    __table_args__ = (UniqueConstraint("session_id", "vital", "measured_at", "device_key"),)
+    __table_args__ = (UniqueConstraint("session_id", "device_key", "measured_at", "vital"),)
 
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("treatment_session.id"), index=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("treatment_session.id"))
     vital: Mapped[str] = mapped_column(String(32))
     value: Mapped[float] = mapped_column(Float)
     measured_at: Mapped[datetime]

@@ -388,7 +388,7 @@ def _store_readings(
     ]
     # The unique key stays the last word on repeats, should the lock above ever be bypassed.
     statement = _insert(db)(VitalReading.__table__).on_conflict_do_nothing(
-        index_elements=["session_id", "vital", "measured_at", "device_key"]
+        index_elements=["session_id", "device_key", "measured_at", "vital"]
     )
     db.connection().execute(statement, rows)
     return list(new.values())
