@@ -280,5 +280,14 @@ def enrol(
     return Course(db, personas, patient, plan, start, protocol)
 
 
+def ketamine_use(course: Course, day: int, amount: str = "a bump") -> dict[str, Any]:
+    """A check-in's report of ketamine used outside the clinic on the plan's ``day``."""
+    used_on = (course.start + timedelta(days=day)).isoformat()
+    return {
+        "used": True,
+        "entries": [{"substance": "ketamine", "used_on": used_on, "amount": amount}],
+    }
+
+
 def urinary(*present: str) -> dict[str, bool]:
     return {**NO_URINARY, **{symptom: True for symptom in present}}

@@ -26,7 +26,7 @@ from ketaguard.intake.service import record_intake
 from ketaguard.plans.models import RequestDecision, RequestKind
 from ketaguard.screening.schemas import ResponseCreate
 from ketaguard.screening.service import administer
-from tests.dependence.builders import CONTEXT, Course, enrol, sds, set_settings
+from tests.dependence.builders import CONTEXT, Course, enrol, ketamine_use, sds, set_settings
 from tests.factories import INTAKE, Personas, make_patient
 
 
@@ -196,16 +196,7 @@ def test_a_review_is_raised_to_urgent_and_never_given_longer(
     assert review.due_at - review.opened_at == timedelta(hours=72)
     course.check_in(
         4,
-        substance_use={
-            "used": True,
-            "entries": [
-                {
-                    "substance": "ketamine",
-                    "used_on": (course.start + timedelta(days=3)).isoformat(),
-                    "amount": "a line",
-                }
-            ],
-        },
+        substance_use=ketamine_use(course, 3, "a line"),
     )
     [raised] = course.reviews()
     assert raised.id == review.id

@@ -21,7 +21,7 @@ from ketaguard.dependence.models import (
 )
 from ketaguard.kit.time import utcnow
 from ketaguard.plans.models import PlanStatus
-from tests.dependence.builders import Course, enrol, set_settings
+from tests.dependence.builders import Course, enrol, ketamine_use, set_settings
 from tests.factories import Personas
 
 Login = Callable[[User], TestClient]
@@ -35,16 +35,7 @@ def _urgent(db: Session, personas: Personas) -> tuple[Course, DependenceReview]:
     course.check_in(
         2,
         craving=4,
-        substance_use={
-            "used": True,
-            "entries": [
-                {
-                    "substance": "ketamine",
-                    "used_on": (course.start + timedelta(days=1)).isoformat(),
-                    "amount": "a bump",
-                }
-            ],
-        },
+        substance_use=ketamine_use(course, 1),
     )
     [review] = course.reviews()
     return course, review

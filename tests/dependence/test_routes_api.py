@@ -11,19 +11,11 @@ from sqlalchemy.orm import Session
 
 from ketaguard.audit.models import AuditEvent
 from ketaguard.auth.models import User
-from tests.dependence.builders import SETTINGS, Course, enrol, set_settings
+from tests.dependence.builders import SETTINGS, enrol, ketamine_use, set_settings
 from tests.dependence.test_reviews_api import today
 from tests.factories import Personas, make_patient
 
 Login = Callable[[User], TestClient]
-
-
-def _ketamine(course: Course, day: int) -> dict[str, Any]:
-    used_on = (course.start + timedelta(days=day - 1)).isoformat()
-    return {
-        "used": True,
-        "entries": [{"substance": "ketamine", "used_on": used_on, "amount": "a bump"}],
-    }
 
 
 def _events(db: Session, action: str) -> int:
@@ -95,7 +87,7 @@ def test_the_worklist_puts_the_most_severe_first_then_the_earliest_due(
         ("watch", lambda c: c.check_in(3, memory="mild")),
         ("review_first", lambda c: c.check_in(3, craving=9)),
         ("none", lambda c: c.check_in(3, withdrawal=_withdrawal())),
-        ("urgent", lambda c: c.check_in(3, substance_use=_ketamine(c, 3))),
+        ("urgent", lambda c: c.check_in(3, substance_use=ketamine_use(c, 2))),
         ("review_second", lambda c: c.check_in(3, craving=10)),
     ):
         patient = make_patient(db, personas.clinic_a)

@@ -30,7 +30,7 @@ from ketaguard.dependence.worker import (
 )
 from ketaguard.kit.time import utcnow
 from tests.checkins.test_outbox import CLINICAL_WORDS
-from tests.dependence.builders import CONTEXT, Course, enrol, set_settings
+from tests.dependence.builders import CONTEXT, Course, enrol, ketamine_use, set_settings
 from tests.factories import Personas, make_staff
 
 
@@ -43,16 +43,7 @@ def _urgent_review(db: Session, personas: Personas) -> tuple[Course, DependenceR
     course = enrol(db, personas, start_days_ago=20, auditc=(1, 1, 0))
     course.check_in(
         3,
-        substance_use={
-            "used": True,
-            "entries": [
-                {
-                    "substance": "ketamine",
-                    "used_on": (course.start + timedelta(days=2)).isoformat(),
-                    "amount": "a bump",
-                }
-            ],
-        },
+        substance_use=ketamine_use(course, 2),
     )
     [review] = course.reviews()
     return course, review

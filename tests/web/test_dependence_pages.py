@@ -29,7 +29,7 @@ from ketaguard.dependence.models import (
 from ketaguard.plans.models import PlanStatus, TreatmentPlan
 from ketaguard.rems.form import SUBMISSION_DAYS
 from ketaguard.sessions.models import RemsForm
-from tests.dependence.builders import Course, enrol, set_settings
+from tests.dependence.builders import Course, enrol, ketamine_use, set_settings
 from tests.dependence.test_reviews_api import today
 from tests.factories import Personas, make_patient
 from tests.web.forms import BROWSER, csrf_of, field_error, web_login
@@ -65,19 +65,11 @@ def _seen(browser: Browser, review: DependenceReview) -> list[str]:
     return re.findall(r'name="seen_signal" value="([^"]+)"', page)
 
 
-def ketamine_use(course: Course, day: int) -> dict[str, Any]:
-    used_on = (course.start + timedelta(days=day - 1)).isoformat()
-    return {
-        "used": True,
-        "entries": [{"substance": "ketamine", "used_on": used_on, "amount": "a bump"}],
-    }
-
-
 def urgent(db: Session, personas: Personas, patient: Any = None) -> tuple[Course, DependenceReview]:
     """A patient who reported ketamine use outside the clinic: urgent, with an open review."""
     course = enrol(db, personas, patient=patient, start_days_ago=30, auditc=(1, 1, 0))
     course.dose(0, 56)
-    course.check_in(2, craving=4, substance_use=ketamine_use(course, 2))
+    course.check_in(2, craving=4, substance_use=ketamine_use(course, 1))
     [review] = course.reviews()
     return course, review
 

@@ -30,7 +30,7 @@ from ketaguard.screening.schemas import ResponseCreate
 from ketaguard.screening.service import administer
 from ketaguard.sessions.models import TreatmentSession
 from ketaguard.web.patient_view import DEPENDENCE_NOTICE, ELIGIBILITY_NOTICE
-from tests.dependence.builders import CONTEXT, Course, enrol, phq9, set_settings
+from tests.dependence.builders import CONTEXT, Course, enrol, ketamine_use, phq9, set_settings
 from tests.factories import Personas
 from tests.web.forms import BROWSER, web_login
 
@@ -78,16 +78,7 @@ def build_course(db: Session, personas: Personas) -> Built:
     course.check_in(
         16,
         craving=4,
-        substance_use={
-            "used": True,
-            "entries": [
-                {
-                    "substance": "ketamine",
-                    "used_on": (course.start + timedelta(days=15)).isoformat(),
-                    "amount": "a bump",
-                }
-            ],
-        },
+        substance_use=ketamine_use(course, 15),
     )
     [review] = course.reviews()
     referral = create_referral(

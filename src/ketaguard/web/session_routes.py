@@ -9,7 +9,7 @@ refresh themselves (vitals with the chart's data, and open alerts) without reloa
 import uuid
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
@@ -26,6 +26,7 @@ from ketaguard.kit.time import utcnow
 from ketaguard.monitoring.vitals import Reading
 from ketaguard.sessions import rems, run
 from ketaguard.sessions.models import ReadingSource, SessionStatus
+from ketaguard.sessions.schemas_run import RatingIn
 from ketaguard.web import session_forms as forms
 from ketaguard.web.deps import Viewer, require_page
 from ketaguard.web.forms import undone_if_refused
@@ -280,12 +281,25 @@ def record_vitals(
     )
 
 
-@router.post("/sessions/{session_id}/ratings/moaas")
-def rate_moaas(
-    session_id: uuid.UUID, request: Request, db: DbSession, viewer: Runner, form: PostedForm
+# Each scale's form on the page: how its answers are read, and where its errors are shown.
+RATING_FORMS: dict[str, Callable[[forms.FormReader], RatingIn]] = {
+    "moaas": forms.rating_moaas,
+    "cadss6": forms.rating_cadss6,
+}
+
+
+@router.post("/sessions/{session_id}/ratings/{scale}")
+def rate(
+    session_id: uuid.UUID,
+    scale: Literal["moaas", "cadss6"],
+    request: Request,
+    db: DbSession,
+    viewer: Runner,
+    form: PostedForm,
 ) -> Response:
     def step(loaded: Loaded, reader: forms.FormReader, context: AuditContext) -> object:
-        return run.rate(db, viewer.principal, context, session_id, forms.rating_moaas(reader))
+        body = RATING_FORMS[scale](reader)
+        return run.rate(db, viewer.principal, context, session_id, body)
 
     return _act(
         request,
@@ -294,30 +308,9 @@ def rate_moaas(
         session_id,
         form,
         permission=Permission.session_run,
-        done="moaas",
+        done=scale,
         anchor="ratings",
-        default_field="moaas-form",
-        action=step,
-    )
-
-
-@router.post("/sessions/{session_id}/ratings/cadss6")
-def rate_cadss6(
-    session_id: uuid.UUID, request: Request, db: DbSession, viewer: Runner, form: PostedForm
-) -> Response:
-    def step(loaded: Loaded, reader: forms.FormReader, context: AuditContext) -> object:
-        return run.rate(db, viewer.principal, context, session_id, forms.rating_cadss6(reader))
-
-    return _act(
-        request,
-        db,
-        viewer,
-        session_id,
-        form,
-        permission=Permission.session_run,
-        done="cadss6",
-        anchor="ratings",
-        default_field="cadss6-form",
+        default_field=f"{scale}-form",
         action=step,
     )
 
