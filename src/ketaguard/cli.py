@@ -84,7 +84,7 @@ def db_current() -> None:
     engine = engine_or_exit(settings)
     with clear_errors(settings):
         console.print(f"database: {current_revision(engine) or 'empty'}")
-        console.print(f"code:     {head_revision(engine)}")
+        console.print(f"code:     {head_revision()}")
 
 
 def _admin_password() -> str:

@@ -25,7 +25,7 @@ def test_migrations_and_models_agree(engine: Engine) -> None:
 
 
 def test_test_database_is_at_head(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision(engine) is not None
+    assert current_revision(engine) == head_revision() is not None
 
 
 def test_upgrade_from_empty_then_again_is_a_no_op(scratch_url: str) -> None:
@@ -34,7 +34,7 @@ def test_upgrade_from_empty_then_again_is_a_no_op(scratch_url: str) -> None:
         assert current_revision(engine) is None
         upgrade(engine)
         upgrade(engine)
-        assert current_revision(engine) == head_revision(engine)
+        assert current_revision(engine) == head_revision()
         ensure_schema_current(engine)
     finally:
         engine.dispose()
