@@ -9,11 +9,11 @@ protocol's hold thresholds' job (`monitoring.rules`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Literal, cast, get_args
+from typing import Literal, Protocol, cast, get_args
 
 from ketaguard.protocols.definition import SPO2_CEILING, VITAL_UNITS, VITALS, Vital
 
@@ -96,6 +96,21 @@ class Reading:
     vital: Vital
     value: float
     measured_at: datetime
+
+
+class MeasuredVital(Protocol):
+    """Anything that carries one measurement: the API's and the pages' inputs, a FHIR reading."""
+
+    @property
+    def vital(self) -> Vital: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def measured_at(self) -> datetime: ...
+
+
+def readings_of(items: Iterable[MeasuredVital]) -> list[Reading]:
+    return [Reading(vital=i.vital, value=i.value, measured_at=i.measured_at) for i in items]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,10 +16,10 @@ from ketaguard.auth.models import User
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
 from ketaguard.db.session import DbSession
-from ketaguard.fhir.vitals import FhirBundleError, FhirError, parse_fhir
+from ketaguard.fhir.vitals import FhirBundleError, FhirError, FhirReading, parse_fhir
 from ketaguard.kit.errors import InvalidInput
 from ketaguard.kit.time import utcnow
-from ketaguard.monitoring.vitals import Reading
+from ketaguard.monitoring.vitals import readings_of
 from ketaguard.rems.form import DeadlineState, missing_fields
 from ketaguard.rems.pdf import render_html, render_pdf
 from ketaguard.sessions import rems, run
@@ -95,10 +95,6 @@ def complete_dose(
     return _detail(run.complete_dose(db, principal, context, session_id, body))
 
 
-def _as_readings(items: Any) -> list[Reading]:
-    return [Reading(vital=i.vital, value=i.value, measured_at=i.measured_at) for i in items]
-
-
 @router.post("/sessions/{session_id}/vitals", response_model=IngestOut)
 def record_vitals(
     session_id: uuid.UUID, body: VitalsIn, request: Request, db: DbSession, principal: VitalsWriter
@@ -108,7 +104,7 @@ def record_vitals(
         principal,
         audit_context(request, principal),
         session_id,
-        _as_readings(body.readings),
+        readings_of(body.readings),
         source=ReadingSource.staff,
     )
     return _ingested(result)
@@ -128,7 +124,7 @@ def device_batch(
         principal,
         audit_context(request, principal),
         session_id,
-        _as_readings(body.readings),
+        readings_of(body.readings),
         source=ReadingSource.device,
         device_key=body.device_id,
     )
@@ -153,11 +149,9 @@ def fhir_vitals(
         ) from exc
     except FhirError as exc:
         raise InvalidInput(str(exc), path=exc.path) from exc
-    by_device: dict[str, list[Reading]] = defaultdict(list)
+    by_device: dict[str, list[FhirReading]] = defaultdict(list)
     for r in readings:
-        by_device[r.device_id or "fhir"].append(
-            Reading(vital=r.vital, value=r.value, measured_at=r.measured_at)
-        )
+        by_device[r.device_id or "fhir"].append(r)
     added = duplicates = 0
     alerts: list[Any] = []
     for device, group in by_device.items():
@@ -166,7 +160,7 @@ def fhir_vitals(
             principal,
             audit_context(request, principal),
             session_id,
-            group,
+            readings_of(group),
             source=ReadingSource.device,
             device_key=device,
         )

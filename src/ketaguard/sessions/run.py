@@ -26,7 +26,7 @@ from ketaguard.monitoring.rules import (
     sedation_findings,
     threshold_findings,
 )
-from ketaguard.monitoring.vitals import Reading, check_readings
+from ketaguard.monitoring.vitals import Reading, check_readings, readings_of
 from ketaguard.plans.models import PlanStatus, TreatmentPlan
 from ketaguard.protocols.definition import FixedDose, ProtocolDefinition
 from ketaguard.protocols.service import definition_by_id
@@ -49,7 +49,6 @@ from ketaguard.sessions.schemas_run import (
     DoseStart,
     PreDoseIn,
     RatingIn,
-    ReadingIn,
 )
 
 DOSE_TOLERANCE_MG = 0.001
@@ -149,10 +148,6 @@ def check_in(
     return session
 
 
-def _readings(items: list[ReadingIn]) -> list[Reading]:
-    return [Reading(vital=i.vital, value=i.value, measured_at=i.measured_at) for i in items]
-
-
 def _refuse_problems(readings: list[Reading]) -> None:
     problems = check_readings(readings, utcnow())
     if problems:
@@ -190,7 +185,7 @@ def clear_pre_dose(
             "Not cleared: these pre-dose checks are not confirmed: " + ", ".join(unconfirmed),
             unconfirmed=unconfirmed,
         )
-    readings = _readings(body.vitals)
+    readings = readings_of(body.vitals)
     _refuse_problems(readings)
     findings = threshold_findings(definition, readings, phase="pre_dose")
     decision = (body.prescriber_decision or "").strip()
