@@ -261,7 +261,7 @@ def test_a_new_patient_has_an_empty_chart_that_says_so(personas: Personas, as_us
     assert "No intake has been recorded for this patient yet." in page.text
     assert "Eligibility has not been worked out for this patient yet." in page.text
     assert "No treatment plan yet." in page.text
-    assert "data-dependence-status>None</span>" in page.text
+    assert "data-dependence-status>No open concern</span>" in page.text
     assert "No scores yet." in page.text
     assert "data-trend=" not in page.text
 

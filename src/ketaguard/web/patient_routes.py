@@ -13,6 +13,7 @@ from ketaguard.auth.deps import audit_context
 from ketaguard.auth.permissions import Permission
 from ketaguard.db.session import DbSession
 from ketaguard.web import patient_view
+from ketaguard.web.dependence_view import REFERRED_TO
 from ketaguard.web.deps import Viewer, require_page
 from ketaguard.web.pages import render
 
@@ -42,5 +43,5 @@ def patient_chart(
         when=chart.when,
         eligibility_notice=patient_view.ELIGIBILITY_NOTICE,
         dependence_notice=patient_view.DEPENDENCE_NOTICE,
-        referral_words=patient_view.REFERRAL_WORDS,
+        referral_words=REFERRED_TO,
     )

@@ -36,7 +36,6 @@ from ketaguard.dependence.models import (
     Referral,
     ReviewStatus,
 )
-from ketaguard.dependence.signals import Severity
 from ketaguard.dependence.status import DependenceStatus
 from ketaguard.intake import service as intake_service
 from ketaguard.intake.models import IntakeVersion
@@ -59,6 +58,7 @@ from ketaguard.screening.schemas import DecisionOut
 from ketaguard.sessions import booking
 from ketaguard.sessions.limits import plan_facts
 from ketaguard.sessions.models import SessionStatus, TreatmentSession
+from ketaguard.web.dependence_view import SEVERITY_LABELS, STATUS_LABELS
 from ketaguard.web.deps import Viewer
 from ketaguard.web.display import time_formatter
 from ketaguard.web.session_view import status_label
@@ -80,22 +80,6 @@ PLAN_STATUS_WORDS: Mapping[PlanStatus, str] = MappingProxyType(
         PlanStatus.paused: "Paused",
         PlanStatus.completed: "Completed",
         PlanStatus.discontinued: "Discontinued",
-    }
-)
-DEPENDENCE_WORDS: Mapping[DependenceStatus, str] = MappingProxyType(
-    {
-        DependenceStatus.none: "None",
-        DependenceStatus.watch: "Watch",
-        DependenceStatus.review_needed: "Review needed",
-        DependenceStatus.urgent: "Urgent",
-    }
-)
-SEVERITY_WORDS: Mapping[Severity, str] = MappingProxyType(
-    {
-        Severity.info: "Information",
-        Severity.watch: "Watch",
-        Severity.review_needed: "Review needed",
-        Severity.urgent: "Urgent",
     }
 )
 ELIGIBILITY_WORDS: Mapping[str, str] = MappingProxyType(
@@ -179,14 +163,6 @@ CHART_TITLES: Mapping[str, str] = MappingProxyType(
     }
 )
 CHARTED = ("phq9", "gad7", "sds", "icsi")
-REFERRAL_WORDS: Mapping[str, str] = MappingProxyType(
-    {
-        "addiction_service": "Addiction service",
-        "urology": "Urology",
-        "therapist": "Therapist",
-        "other": "Other",
-    }
-)
 # Where a piece of dependence evidence is shown on the chart (its section's anchor).
 EVIDENCE_ANCHORS: Mapping[str, str] = MappingProxyType(
     {
@@ -320,7 +296,7 @@ def patient_list(db: Session, viewer: Viewer, context: AuditContext, name: str) 
                 clinic=clinics.get(patient.clinic_id, ""),
                 plan_status=PLAN_STATUS_WORDS[plan.status] if plan else "No plan",
                 dependence=status,
-                dependence_words=DEPENDENCE_WORDS[status],
+                dependence_words=STATUS_LABELS[status],
             )
         )
     return rows
@@ -768,8 +744,8 @@ def dependence_view(
     signals = [
         SignalRow(
             signal=row,
-            severity=SEVERITY_WORDS[row.severity],
-            raised_from=SEVERITY_WORDS[row.raised_from] if row.raised_from else None,
+            severity=SEVERITY_LABELS[row.severity],
+            raised_from=SEVERITY_LABELS[row.raised_from] if row.raised_from else None,
             evidence=_evidence_rows(row.evidence, session_links),
             raised_by=_evidence_rows(row.raised_by, session_links),
             deciding=row.id in deciding,
@@ -779,7 +755,7 @@ def dependence_view(
     review_rows = [
         ReviewRow(
             review=review,
-            severity=SEVERITY_WORDS[review.severity],
+            severity=SEVERITY_LABELS[review.severity],
             open=review.status is ReviewStatus.open,
             overdue=review.status is ReviewStatus.open and review.due_at <= now,
             assigned_to=names.get(review.assigned_to_id, "") if review.assigned_to_id else "",
@@ -790,7 +766,7 @@ def dependence_view(
     ]
     return DependenceView(
         status=assessment.status,
-        status_words=DEPENDENCE_WORDS[assessment.status],
+        status_words=STATUS_LABELS[assessment.status],
         explanation=[line for line in assessment.explanation.splitlines() if line.strip()],
         signals=signals,
         switched_off=[item.reason for item in assessment.switched_off],
