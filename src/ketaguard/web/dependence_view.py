@@ -124,7 +124,13 @@ RECORD_KINDS: Mapping[str, str] = MappingProxyType(
     }
 )
 PLAN_STATUS: Mapping[PlanStatus, str] = MappingProxyType(
-    {status: status.value.replace("_", " ").capitalize() for status in PlanStatus}
+    {
+        PlanStatus.draft: "Draft (not yet approved)",
+        PlanStatus.active: "Active",
+        PlanStatus.paused: "Paused",
+        PlanStatus.completed: "Completed",
+        PlanStatus.discontinued: "Discontinued",
+    }
 )
 
 DECISION_LABELS = {

@@ -58,7 +58,7 @@ from ketaguard.screening.schemas import DecisionOut
 from ketaguard.sessions import booking
 from ketaguard.sessions.limits import plan_facts
 from ketaguard.sessions.models import SessionStatus, TreatmentSession
-from ketaguard.web.dependence_view import SEVERITY_LABELS, STATUS_LABELS
+from ketaguard.web.dependence_view import PLAN_STATUS, SEVERITY_LABELS, STATUS_LABELS
 from ketaguard.web.deps import Viewer
 from ketaguard.web.display import time_formatter
 from ketaguard.web.session_view import status_label
@@ -73,15 +73,6 @@ DEPENDENCE_NOTICE = (
     "the prescriber's judgement and never replaces it. A prescriber reviews and decides."
 )
 
-PLAN_STATUS_WORDS: Mapping[PlanStatus, str] = MappingProxyType(
-    {
-        PlanStatus.draft: "Draft (not yet approved)",
-        PlanStatus.active: "Active",
-        PlanStatus.paused: "Paused",
-        PlanStatus.completed: "Completed",
-        PlanStatus.discontinued: "Discontinued",
-    }
-)
 ELIGIBILITY_WORDS: Mapping[str, str] = MappingProxyType(
     {
         "eligible": "Eligible",
@@ -294,7 +285,7 @@ def patient_list(db: Session, viewer: Viewer, context: AuditContext, name: str) 
             ListRow(
                 patient=patient,
                 clinic=clinics.get(patient.clinic_id, ""),
-                plan_status=PLAN_STATUS_WORDS[plan.status] if plan else "No plan",
+                plan_status=PLAN_STATUS[plan.status] if plan else "No plan",
                 dependence=status,
                 dependence_words=STATUS_LABELS[status],
             )
@@ -661,7 +652,7 @@ def plan_view(
         plan=plan,
         title=definition.title,
         protocol=f"{version.protocol_key}, version {version.version}",
-        status=PLAN_STATUS_WORDS[plan.status],
+        status=PLAN_STATUS[plan.status],
         week=week,
         phase=current.name if current else None,
         phases=phases,
