@@ -32,7 +32,7 @@ from ketaguard.clinics.models import Clinic
 from ketaguard.kit.time import utcnow
 from ketaguard.patients.models import Patient
 from ketaguard.plans.models import PlanStatus, TreatmentPlan
-from ketaguard.protocols.service import definition_of, version_by_id
+from ketaguard.protocols.service import definition_by_id
 from ketaguard.sessions.models import SessionStatus, TreatmentSession
 
 # Sessions whose check-ins are no longer wanted, unless a dose was given before it ended.
@@ -46,7 +46,7 @@ def _insert(db: Session) -> Any:
 
 
 def _default_for(db: Session, plan: TreatmentPlan) -> ScheduleDefinition:
-    return default_schedule(definition_of(version_by_id(db, plan.protocol_version_id)))
+    return default_schedule(definition_by_id(db, plan.protocol_version_id))
 
 
 def schedule_row(db: Session, plan: TreatmentPlan) -> CheckinSchedule:

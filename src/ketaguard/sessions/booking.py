@@ -20,7 +20,7 @@ from ketaguard.patients.models import Patient
 from ketaguard.plans.models import TreatmentPlan
 from ketaguard.plans.service import get_plan, lock_plan
 from ketaguard.protocols.scheduling import BookedSession, Proposal, Violation, check_booking
-from ketaguard.protocols.service import definition_of, version_by_id
+from ketaguard.protocols.service import definition_by_id
 from ketaguard.sessions.limits import plan_facts
 from ketaguard.sessions.models import SessionStatus, TreatmentSession
 from ketaguard.sessions.schemas import BookingRequest
@@ -81,7 +81,7 @@ def evaluate(
 ) -> Evaluation:
     """Run the plan's rules on a proposed booking, changing nothing."""
     clinic = db.get_one(Clinic, patient.clinic_id)
-    definition = definition_of(version_by_id(db, plan.protocol_version_id))
+    definition = definition_by_id(db, plan.protocol_version_id)
     at = to_utc(body.local_start, clinic.timezone)
     dose = body.dose_mg if body.dose_mg is not None else plan.dose_mg
     existing = _booked(db, plan.id)

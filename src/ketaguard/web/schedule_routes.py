@@ -25,7 +25,7 @@ from ketaguard.patients.models import Patient
 from ketaguard.plans.models import TreatmentPlan
 from ketaguard.plans.service import get_plan
 from ketaguard.protocols.definition import FixedDose, ProtocolDefinition
-from ketaguard.protocols.service import definition_of, version_by_id
+from ketaguard.protocols.service import definition_by_id
 from ketaguard.sessions import booking, queries
 from ketaguard.sessions.schemas import BookingRequest
 from ketaguard.web.deps import Viewer, require_page
@@ -97,7 +97,7 @@ def sessions_of_day(
 def plans_to_book(request: Request, db: DbSession, viewer: Booker, q: str = "") -> Response:
     plans = queries.bookable_plans(db, viewer.principal, q)
     titles = {
-        plan.protocol_version_id: definition_of(version_by_id(db, plan.protocol_version_id)).title
+        plan.protocol_version_id: definition_by_id(db, plan.protocol_version_id).title
         for plan, _ in plans
     }
     return render(
@@ -127,7 +127,7 @@ def _book_page(
 ) -> Response:
     clinic = db.get_one(Clinic, patient.clinic_id)
     clock = Clock(clinic.timezone)
-    definition = definition_of(version_by_id(db, plan.protocol_version_id))
+    definition = definition_by_id(db, plan.protocol_version_id)
     sessions = booking.sessions_of(db, viewer.principal, plan.id)
     now = utcnow()
     just_booked = queries.session_in_plan(db, plan.id, booked) if booked else None
