@@ -1,5 +1,6 @@
 """API tokens for integrations and bedside devices."""
 
+import contextlib
 import uuid
 from collections.abc import Callable
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaguard.audit.models import AuditEvent
-from ketaguard.audit.service import AuditContext
+from ketaguard.audit.service import AuditContext, record, record_token_use
 from ketaguard.auth.models import ApiToken, User
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.secrets import token_hash
@@ -106,3 +107,33 @@ def test_a_token_request_that_audits_nothing_itself_gets_its_own_event(
     [use] = db.scalars(select(AuditEvent).where(AuditEvent.actor_token_id == issued.token.id)).all()
     assert use.action == "auth.token"
     assert "GET /api/alerts" in use.detail
+
+
+def test_a_rolled_back_savepoint_keeps_what_was_recorded_before_it(
+    personas: Personas, db: Session
+) -> None:
+    issued = create_api_token(
+        db,
+        AuditContext(),
+        clinic=personas.clinic_a,
+        name="Chair 2 monitor",
+        scopes=[Permission.vitals_write],
+        created_by=personas.admin_a.id,
+    )
+    context = AuditContext(
+        organisation_id=personas.clinic_a.organisation_id, actor_token_id=issued.token.id
+    )
+    as_user = AuditContext(organisation_id=personas.clinic_a.organisation_id)
+    record_token_use(db, context, clinic_id=personas.clinic_a.id, detail={"route": "POST /x"})
+    record(db, as_user, "patient.list", detail={"before": "the savepoint"})
+    with contextlib.suppress(RuntimeError), db.begin_nested():
+        record(db, as_user, "patient.read", detail={"inside": "the savepoint"})
+        raise RuntimeError("refused")
+    db.commit()
+
+    actions = db.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.action.in_(["auth.token", "patient.list", "patient.read"])
+        )
+    ).all()
+    assert sorted(actions) == ["auth.token", "patient.list"]

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, String, UnaryExpression, func, inspect, select
 from sqlalchemy import event as orm_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ketaguard.audit.models import AuditEvent, AuditHead, Outcome
 from ketaguard.audit.schemas import ACTION_PREFIX_WILDCARD, AccessHistoryEntry, AuditFilter
@@ -169,9 +169,12 @@ def _record_pending_token_use(db: Session) -> None:
 
 
 @orm_event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back_events(db: Session, _: Any) -> None:
-    db.info.pop(_PENDING_TOKEN_USE, None)
+def _forget_rolled_back_events(db: Session, previous: SessionTransaction) -> None:
+    # Starting a savepoint flushes, so whatever is unchained was recorded inside the one rolled
+    # back and went with it. The request's token use goes only with the whole transaction.
     db.info.pop(_UNCHAINED, None)
+    if not previous.nested:
+        db.info.pop(_PENDING_TOKEN_USE, None)
 
 
 # Large enough to keep round trips few, small enough that a long trail never sits in memory.
