@@ -25,6 +25,7 @@ from ketaguard.kit.time import utcnow
 from ketaguard.patients.models import Patient
 from ketaguard.patients.records import audited_records
 from ketaguard.plans.models import PlanStatus, TreatmentPlan
+from ketaguard.plans.queries import latest_approved_plan
 from ketaguard.plans.service import get_plan, lock_plan
 from ketaguard.screening.models import CompletedBy, EligibilityDecision, ScreeningResponse
 from ketaguard.screening.schemas import ResponseCreate
@@ -87,15 +88,6 @@ def _claim_due(
     return due
 
 
-def _latest_approved_plan(db: Session, patient_id: uuid.UUID) -> TreatmentPlan | None:
-    return db.scalar(
-        select(TreatmentPlan)
-        .where(TreatmentPlan.patient_id == patient_id, TreatmentPlan.approved_at.is_not(None))
-        .order_by(TreatmentPlan.approved_at.desc())
-        .limit(1)
-    )
-
-
 def submit_checkin(
     db: Session,
     principal: Principal,
@@ -118,7 +110,7 @@ def submit_checkin(
     plan = (
         db.get_one(TreatmentPlan, due.plan_id)
         if due is not None
-        else _latest_approved_plan(db, patient.id)
+        else latest_approved_plan(db, patient.id)
     )
 
     responses: dict[str, ScreeningResponse] = {}
@@ -320,19 +312,24 @@ class PlanOutcomes:
     loss_after: int | None
 
 
-def _baseline(db: Session, plan: TreatmentPlan) -> outcome_rules.Score | None:
+def baseline_phq9(db: Session, plan: TreatmentPlan) -> ScreeningResponse | None:
     """The PHQ-9 the plan's signed eligibility decision was made on: the screening baseline."""
     if plan.eligibility_decision_id is None:
         return None
     decision = db.get_one(EligibilityDecision, plan.eligibility_decision_id)
     ids = [uuid.UUID(str(value)) for value in decision.screening_response_ids]
-    response = db.scalar(
+    return db.scalar(
         select(ScreeningResponse).where(
             ScreeningResponse.id.in_(ids),
+            ScreeningResponse.patient_id == plan.patient_id,
             ScreeningResponse.instrument == "phq9",
             ScreeningResponse.total.is_not(None),
         )
     )
+
+
+def _baseline(db: Session, plan: TreatmentPlan) -> outcome_rules.Score | None:
+    response = baseline_phq9(db, plan)
     if response is None or response.total is None:
         return None
     return outcome_rules.Score(response.completed_at, response.total)
@@ -353,7 +350,7 @@ def plan_outcomes(
         if plan is None or plan.patient_id != patient.id:
             raise NotFound("No such plan for this patient")
     else:
-        plan = _latest_approved_plan(db, patient.id)
+        plan = latest_approved_plan(db, patient.id)
     record(
         db,
         context,

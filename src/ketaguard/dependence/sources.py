@@ -46,6 +46,7 @@ from ketaguard.dependence.timeline import (
 from ketaguard.intake.models import IntakeVersion
 from ketaguard.intake.schemas import IntakeData
 from ketaguard.plans.models import SessionRequest, TreatmentPlan
+from ketaguard.plans.queries import latest_approved_plan
 from ketaguard.protocols.scheduling import FixedDoseLimits
 from ketaguard.protocols.service import definition_by_id
 from ketaguard.screening.findings import SubstanceUse
@@ -68,16 +69,6 @@ READ_INSTRUMENTS = frozenset({PHQ9, DAST10, AUDIT_C, SDS, ICSI, DSM5})
 _NOT_GOING_AHEAD = frozenset(
     {SessionStatus.cancelled, SessionStatus.no_show, SessionStatus.aborted}
 )
-
-
-def current_plan(db: Session, patient_id: uuid.UUID) -> TreatmentPlan | None:
-    """The plan the dependence watch follows: the latest one a prescriber approved."""
-    return db.scalar(
-        select(TreatmentPlan)
-        .where(TreatmentPlan.patient_id == patient_id, TreatmentPlan.approved_at.is_not(None))
-        .order_by(TreatmentPlan.approved_at.desc())
-        .limit(1)
-    )
 
 
 def _max_dose_mg(db: Session, plan: TreatmentPlan) -> float:
@@ -293,7 +284,8 @@ def build_timeline(
     db: Session, patient_id: uuid.UUID, clinic: Clinic
 ) -> tuple[TreatmentPlan, PatientTimeline] | None:
     """The current plan and the timeline under it; None while no plan has been approved."""
-    plan = current_plan(db, patient_id)
+    # The dependence watch follows the plan the patient is on.
+    plan = latest_approved_plan(db, patient_id)
     if plan is None or plan.approved_at is None:
         return None
     sessions = db.scalars(

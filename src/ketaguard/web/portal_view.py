@@ -24,10 +24,10 @@ from ketaguard.clinics.models import Clinic
 from ketaguard.kit.time import utcnow
 from ketaguard.patients.models import Patient
 from ketaguard.plans.models import TreatmentPlan
+from ketaguard.plans.queries import latest_approved_plan
 from ketaguard.protocols.definition import Drug, ProtocolDefinition, Route
 from ketaguard.protocols.service import definition_by_id
 from ketaguard.screening.instruments import get_instrument
-from ketaguard.screening.models import EligibilityDecision, ScreeningResponse
 from ketaguard.sessions.models import SessionStatus, TreatmentSession
 from ketaguard.web.trends import TrendChart, TrendLine, TrendPoint
 
@@ -191,24 +191,8 @@ class Trend:
 def _baseline(db: Session, context: AuditContext, patient: Patient) -> int | None:
     """The PHQ-9 total the latest approved plan's signed eligibility decision was made on (the
     baseline of checkins/outcomes.py); audited when there is one."""
-    plan = db.scalar(
-        select(TreatmentPlan)
-        .where(TreatmentPlan.patient_id == patient.id, TreatmentPlan.approved_at.is_not(None))
-        .order_by(TreatmentPlan.approved_at.desc())
-        .limit(1)
-    )
-    if plan is None or plan.eligibility_decision_id is None:
-        return None
-    decision = db.get_one(EligibilityDecision, plan.eligibility_decision_id)
-    ids = [uuid.UUID(str(value)) for value in decision.screening_response_ids]
-    response = db.scalar(
-        select(ScreeningResponse).where(
-            ScreeningResponse.id.in_(ids),
-            ScreeningResponse.patient_id == patient.id,
-            ScreeningResponse.instrument == "phq9",
-            ScreeningResponse.total.is_not(None),
-        )
-    )
+    plan = latest_approved_plan(db, patient.id)
+    response = checkins.baseline_phq9(db, plan) if plan is not None else None
     if response is None:
         return None
     record(
