@@ -410,22 +410,18 @@ def read_report(
     offset: int = 0,
 ) -> ReportPage:
     """One page of an organisation's audit report; reading it is itself audited."""
-    events = search_events(
+    # Counted before the read is recorded, so the total never includes the read itself.
+    total = count_events(db, organisation_id=organisation_id, filters=filters)
+    events = _audited_search(
         db,
+        context,
+        "audit.read",
         organisation_id=organisation_id,
         filters=filters,
         sort=sort,
         descending=descending,
         limit=limit,
         offset=offset,
-    )
-    total = count_events(db, organisation_id=organisation_id, filters=filters)
-    record(
-        db,
-        context,
-        "audit.read",
-        resource_type="audit_event",
-        detail={"filters": filters.model_dump(mode="json", exclude_none=True), "rows": len(events)},
     )
     return ReportPage(total=total, events=events)
 
@@ -440,18 +436,43 @@ def export_report(
     descending: bool = False,
 ) -> list[AuditEvent]:
     """The events of an organisation's audit report for a CSV file; the export is audited."""
-    events = search_events(
+    return _audited_search(
         db,
+        context,
+        "audit.export",
         organisation_id=organisation_id,
         filters=filters,
         sort=sort,
         descending=descending,
         limit=CSV_EXPORT_LIMIT,
     )
+
+
+def _audited_search(
+    db: Session,
+    context: AuditContext,
+    action: str,
+    *,
+    organisation_id: uuid.UUID,
+    filters: AuditFilter,
+    sort: str,
+    descending: bool,
+    limit: int,
+    offset: int = 0,
+) -> list[AuditEvent]:
+    events = search_events(
+        db,
+        organisation_id=organisation_id,
+        filters=filters,
+        sort=sort,
+        descending=descending,
+        limit=limit,
+        offset=offset,
+    )
     record(
         db,
         context,
-        "audit.export",
+        action,
         resource_type="audit_event",
         detail={"filters": filters.model_dump(mode="json", exclude_none=True), "rows": len(events)},
     )
