@@ -271,7 +271,11 @@ class Raw:
         self.conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.path = url.database or ""
         table = VitalReading.__table__
-        self.encoders = [table.c[name].type.bind_processor(engine.dialect) for name in COLUMNS]
+        # As the column types store them on this dialect (a time as SQLite's text, say).
+        self.encoders = [
+            table.c[name].type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
+            for name in COLUMNS
+        ]
         marks = ", ".join(["%s" if self.postgres else "?"] * len(COLUMNS))
         self.insert = f"INSERT INTO vital_reading ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
         self.copy = f"COPY vital_reading ({', '.join(COLUMNS)}) FROM STDIN"

@@ -6,22 +6,28 @@ suite once on each). Nothing here mocks the database.
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ketaguard.app import create_app
 from ketaguard.auth.models import User
 from ketaguard.bootstrap import prepare_database
 from ketaguard.config import Environment, Settings
 from ketaguard.db.engine import build_engine
+from ketaguard.db.group_commit import Committer, Work, get_committer
 from ketaguard.db.session import get_db, request_transaction
 from tests.databases import requested_url, reset_postgres_schema, scratch_database
 from tests.factories import Personas, login_over_http, make_eligible, make_personas
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +73,21 @@ def db(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
+class InlineCommitter:
+    """Runs a group-commit route's work in the test's session, as `get_db` is overridden."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    async def run(self, work: Work[T], *, lock_key: str = "") -> T:
+        def in_transaction() -> T:
+            self.db.commit()
+            with contextmanager(request_transaction)(self.db) as session:
+                return work(session)
+
+        return await run_in_threadpool(in_transaction)
+
+
 @pytest.fixture(scope="session")
 def app(settings: Settings, engine: Engine) -> FastAPI:
     return create_app(settings)
@@ -81,12 +102,17 @@ def client(app: FastAPI, db: Session) -> Iterator[TestClient]:
         db.commit()
         yield from request_transaction(db)
 
+    async def test_committer() -> Committer:
+        return InlineCommitter(db)
+
     app.dependency_overrides[get_db] = test_db
+    app.dependency_overrides[get_committer] = test_committer
     try:
         with TestClient(app) as test_client:
             yield test_client
     finally:
         app.dependency_overrides.pop(get_db, None)
+        app.dependency_overrides.pop(get_committer, None)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from ketaguard.auth.routes import router as auth_router
 from ketaguard.checkins.routes import router as checkins_router
 from ketaguard.config import Settings, load_settings
 from ketaguard.db.engine import build_engine, build_sessionmaker
+from ketaguard.db.group_commit import GroupCommitter
 from ketaguard.db.migrate import ensure_schema_current
 from ketaguard.dependence.routes import router as dependence_router
 from ketaguard.docs.routes import ASSETS_MOUNT, swagger_assets
@@ -28,12 +29,15 @@ from ketaguard.web.install import install_web
 
 def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
     engine = build_engine(settings)
+    factory = build_sessionmaker(engine)
+    committer = GroupCommitter(factory)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if check_schema:
             ensure_schema_current(engine)
         yield
+        committer.close()
         engine.dispose()
 
     app = FastAPI(
@@ -46,7 +50,8 @@ def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = build_sessionmaker(engine)
+    app.state.sessionmaker = factory
+    app.state.committer = committer
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(docs_router)

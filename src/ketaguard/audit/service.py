@@ -123,6 +123,10 @@ def record(
         user_agent=context.user_agent[:400] if context.user_agent else None,
         detail=json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"), default=str),
     )
+    deferred: list[AuditEvent] | None = db.info.get(_DEFERRED)
+    if deferred is not None:
+        deferred.append(event)
+        return event
     db.add(event)
     db.info.setdefault(_UNCHAINED, []).append(event)
     return event
@@ -131,17 +135,49 @@ def record(
 _UNCHAINED = "ketaguard.audit.unchained"
 
 
-@orm_event.listens_for(Session, "before_flush")
-def _chain_recorded_events(db: Session, *_: Any) -> None:
-    unchained: list[AuditEvent] = db.info.pop(_UNCHAINED, [])
-    if not unchained:
-        return
+def _chain(db: Session, events: list[AuditEvent]) -> None:
     with db.no_autoflush:
         head = db.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
-    for event in unchained:
+    for event in events:
         event.seq, event.prev_hash = head.seq + 1, head.hash
         event.hash = event_hash(event)
         head.seq, head.hash = event.seq, event.hash
+
+
+@orm_event.listens_for(Session, "before_flush")
+def _chain_recorded_events(db: Session, *_: Any) -> None:
+    unchained: list[AuditEvent] = db.info.pop(_UNCHAINED, [])
+    if unchained:
+        _chain(db, unchained)
+
+
+# A group commit runs many requests' work in one transaction (`ketaguard.db.group_commit`). If
+# each flush locked the audit head, the group would hold it while it goes on to lock the next
+# request's rows, and two groups (two server processes) could each wait for the other. Deferred,
+# the group's events join the chain together, as the last thing before the commit.
+_DEFERRED = "ketaguard.audit.deferred"
+_DEFERRED_MARKS = "ketaguard.audit.deferred_marks"
+
+
+def defer_chaining(db: Session) -> None:
+    """Hold the events recorded from now on out of the session until `chain_deferred`."""
+    db.info[_DEFERRED] = []
+    db.info[_DEFERRED_MARKS] = {}
+
+
+def chain_deferred(db: Session) -> None:
+    """Add the held events to the session, chained in the order they were recorded."""
+    events: list[AuditEvent] = db.info.pop(_DEFERRED, [])
+    db.info.pop(_DEFERRED_MARKS, None)
+    if events:
+        _chain(db, events)
+        db.add_all(events)
+
+
+@orm_event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(db: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested and _DEFERRED in db.info:
+        db.info[_DEFERRED_MARKS][transaction] = len(db.info[_DEFERRED])
 
 
 _PENDING_TOKEN_USE = "ketaguard.audit.pending_token_use"  # noqa: S105 - a key, not a secret
@@ -175,6 +211,8 @@ def _forget_rolled_back_events(db: Session, previous: SessionTransaction) -> Non
     db.info.pop(_UNCHAINED, None)
     if not previous.nested:
         db.info.pop(_PENDING_TOKEN_USE, None)
+    elif (mark := db.info.get(_DEFERRED_MARKS, {}).pop(previous, None)) is not None:
+        del db.info[_DEFERRED][mark:]
 
 
 # Large enough to keep round trips few, small enough that a long trail never sits in memory.

@@ -3,10 +3,12 @@
 A route with none of these is public; tests/auth/test_route_guard.py lists the few that may be.
 """
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from ketaguard.audit.service import AuditContext, record_token_use
 from ketaguard.auth.models import LoginSession, User
@@ -104,6 +106,12 @@ def login_session(
     request: Request, db: DbSession, csrf: Annotated[str | None, Depends(csrf_token_sent)]
 ) -> tuple[LoginSession, User] | None:
     """The caller's live login session (MFA done or not), or None without a session cookie."""
+    return resolve_login(db, request, csrf)
+
+
+def resolve_login(
+    db: Session, request: Request, csrf: str | None
+) -> tuple[LoginSession, User] | None:
     raw = request.cookies.get(SESSION_COOKIE)
     if raw is None:
         return None
@@ -147,15 +155,25 @@ def current_principal(
     current: LoginSessionDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)],
 ) -> Principal:
-    if bearer is not None and bearer.credentials:
-        principal = principal_for_token(db, client_context(request), bearer.credentials.strip())
+    principal = _principal(db, request, current, bearer)
+    if principal.token_id is not None:
         record_token_use(
             db,
             audit_context(request, principal),
             clinic_id=principal.token_clinic_id,
             detail={"route": f"{request.method} {request.url.path}"},
         )
-        return principal
+    return principal
+
+
+def _principal(
+    db: Session,
+    request: Request,
+    current: tuple[LoginSession, User] | None,
+    bearer: HTTPAuthorizationCredentials | None,
+) -> Principal:
+    if bearer is not None and bearer.credentials:
+        return principal_for_token(db, client_context(request), bearer.credentials.strip())
     if current is None:
         raise Unauthenticated("Log in, or send an API token, to use this")
     session, user = current
@@ -171,18 +189,54 @@ def require(*permissions: Permission) -> Any:
     """A dependency that yields the principal if it holds every permission in some clinic."""
 
     def dependency(request: Request, db: DbSession, principal: CurrentPrincipal) -> Principal:
-        missing = [p.value for p in permissions if not principal.can(p)]
-        if missing:
-            refuse(
-                db,
-                audit_context(request, principal),
-                "auth.permission_denied",
-                Forbidden(f"Your role does not allow this ({', '.join(missing)})"),
-                detail={"route": f"{request.method} {request.url.path}", "missing": missing},
-            )
-        return principal
+        return permitted(db, request, principal, permissions)
 
     return Depends(dependency)
+
+
+def permitted(
+    db: Session, request: Request, principal: Principal, permissions: tuple[Permission, ...]
+) -> Principal:
+    missing = [p.value for p in permissions if not principal.can(p)]
+    if missing:
+        refuse(
+            db,
+            audit_context(request, principal),
+            "auth.permission_denied",
+            Forbidden(f"Your role does not allow this ({', '.join(missing)})"),
+            detail={"route": f"{request.method} {request.url.path}", "missing": missing},
+        )
+    return principal
+
+
+# --- for routes whose work runs in a group commit (ketaguard.db.group_commit) ---------------
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request presented, checked later inside the transaction that does its work."""
+
+    request: Request
+    bearer: HTTPAuthorizationCredentials | None
+    csrf: str | None
+
+    def principal(self, db: Session, *permissions: Permission) -> Principal:
+        """The checks `require(*permissions)` makes, in `db`. A token's use is not audited
+        separately: the work audits itself with the token as its actor."""
+        current = resolve_login(db, self.request, self.csrf)
+        principal = _principal(db, self.request, current, self.bearer)
+        return permitted(db, self.request, principal, permissions)
+
+
+async def credentials(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)],
+    csrf: Annotated[str | None, Depends(csrf_token_sent)],
+) -> Credentials:
+    """A token or a session cookie, or 401 at once: before the body is read and validated."""
+    if (bearer is None or not bearer.credentials) and SESSION_COOKIE not in request.cookies:
+        raise Unauthenticated("Log in, or send an API token, to use this")
+    return Credentials(request, bearer, csrf)
 
 
 def require_patient_account(

@@ -11,6 +11,7 @@ from ketaguard.auth import mfa
 from ketaguard.auth.models import LoginSession, RecoveryCode, User
 from ketaguard.auth.service import record_failed_attempt, revoke_sessions
 from ketaguard.config import Settings
+from ketaguard.db.session import discard_work
 from ketaguard.kit.errors import Conflict, Unauthenticated, kept
 from ketaguard.kit.time import utcnow
 
@@ -50,7 +51,7 @@ def _wrong_code(
 ) -> Unauthenticated:
     """Count a wrong code like a wrong password, keep its audit event, and return the error."""
     user_id = user.id
-    db.rollback()
+    discard_work(db)
     fresh = db.get_one(User, user_id)
     record_failed_attempt(db, settings, fresh, context.address or "unknown", utcnow())
     record(db, context, action, outcome=Outcome.failure, resource_type="user", resource_id=user_id)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NoReturn
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ketaguard.audit.models import Outcome
@@ -25,6 +25,7 @@ from ketaguard.auth.principal import Principal, PrincipalKind
 from ketaguard.auth.secrets import new_api_token, new_token, token_hash
 from ketaguard.clinics.models import Clinic, Membership, Organisation, Role
 from ketaguard.config import Settings
+from ketaguard.db.session import discard_work
 from ketaguard.kit.errors import (
     Conflict,
     DomainError,
@@ -102,7 +103,7 @@ def refuse(
     detail: dict[str, object] | None = None,
 ) -> NoReturn:
     """Drop the request's work, keep an audit event of the refusal, and raise it."""
-    db.rollback()
+    discard_work(db)
     record(
         db,
         context,
@@ -219,7 +220,7 @@ def login_with_password(
             if locked
             else "wrong password"
         )
-        db.rollback()
+        discard_work(db)
         user = find_user_by_email(db, email)
         record_failed_attempt(db, settings, user, address, now)
         failed = AuditContext(
@@ -304,7 +305,7 @@ def resolve_session(
     idle_limit = timedelta(minutes=organisation.idle_timeout_minutes)
     too_old = session.created_at + timedelta(hours=settings.session_max_hours) <= now
     if now - session.last_seen_at >= idle_limit or too_old or not user.is_active:
-        db.rollback()
+        discard_work(db)
         session = db.get_one(LoginSession, session.id)
         end_session(session, SessionEnd.timeout if user.is_active else SessionEnd.revoked, now)
         record(
@@ -409,13 +410,30 @@ def create_api_token(
     return IssuedToken(token=token, secret=secret)
 
 
+# Built once: a bedside gateway presents its token many times a second.
+_TOKEN_BY_HASH = (
+    select(
+        ApiToken.id,
+        ApiToken.clinic_id,
+        ApiToken.scopes,
+        ApiToken.last_used_at,
+        ApiToken.revoked_at,
+        Clinic.organisation_id,
+    )
+    .join(Clinic, Clinic.id == ApiToken.clinic_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+_TOKEN_USED = (
+    update(ApiToken)
+    .where(ApiToken.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("now"))
+)
+
+
 def principal_for_token(db: Session, context: AuditContext, secret: str) -> Principal:
-    found = db.execute(
-        select(ApiToken, Clinic.organisation_id)
-        .join(Clinic, Clinic.id == ApiToken.clinic_id)
-        .where(ApiToken.token_hash == token_hash(secret))
-    ).one_or_none()
-    token, organisation_id = found if found is not None else (None, None)
+    token = (
+        db.connection().execute(_TOKEN_BY_HASH, {"token_hash": token_hash(secret)}).one_or_none()
+    )
     if token is None or token.revoked_at is not None:
         refuse(
             db,
@@ -429,11 +447,10 @@ def principal_for_token(db: Session, context: AuditContext, secret: str) -> Prin
     # Every use is in the audit trail with its time; the column only answers "still in use?".
     # Writing it on every request would make a gateway's concurrent posts queue on its row.
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
-        token.last_used_at = now
-    assert organisation_id is not None
+        db.connection().execute(_TOKEN_USED, {"token_id": token.id, "now": now})
     return Principal(
         kind=PrincipalKind.token,
-        organisation_id=organisation_id,
+        organisation_id=token.organisation_id,
         token_id=token.id,
         token_clinic_id=token.clinic_id,
         token_scopes=frozenset(Permission(scope) for scope in token.scopes.split()),

@@ -5,9 +5,26 @@ from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from ketaguard.kit.errors import DomainError
+
+# Set while a group commit runs one request's work in a savepoint of the group's transaction.
+JOB_SAVEPOINT = "ketaguard.db.job_savepoint"
+
+
+def discard_work(db: Session) -> None:
+    """Undo the unit of work so far, to keep only what is recorded next (a refusal's audit).
+
+    The unit is the request's transaction, or, in a group commit, this request's savepoint:
+    rolling back the whole transaction there would undo other requests' work with it.
+    """
+    savepoint: SessionTransaction | None = db.info.get(JOB_SAVEPOINT)
+    if savepoint is None:
+        db.rollback()
+        return
+    savepoint.rollback()
+    db.info[JOB_SAVEPOINT] = db.begin_nested()
 
 
 def request_transaction(session: Session) -> Iterator[Session]:

@@ -14,6 +14,7 @@ from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
 from ketaguard.checkins.dues import sync_session_dues
 from ketaguard.clinics.models import Clinic
+from ketaguard.db.session import discard_work
 from ketaguard.dependence.evaluation import reevaluate
 from ketaguard.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, kept
 from ketaguard.patients.models import Patient
@@ -215,7 +216,7 @@ def _refuse_or_accept_override(
         )
     else:
         return
-    db.rollback()
+    discard_work(db)
     record_refusal(db, context, patient, plan, violations, reason or None)
     raise kept(problem)
 

@@ -2,24 +2,27 @@
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ketaguard.alerts.schemas import AlertOut
-from ketaguard.auth.deps import audit_context, require
+from ketaguard.auth.deps import Credentials, audit_context, credentials, require
 from ketaguard.auth.models import User
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
+from ketaguard.db.group_commit import Committer, GroupWrites
 from ketaguard.db.session import DbSession
 from ketaguard.fhir.vitals import FhirBundleError, FhirError, FhirReading, parse_fhir
 from ketaguard.kit.errors import InvalidInput
 from ketaguard.kit.time import utcnow
-from ketaguard.monitoring.vitals import readings_of
+from ketaguard.monitoring.vitals import Reading, readings_of
 from ketaguard.rems.form import DeadlineState, missing_fields
 from ketaguard.rems.pdf import render_html, render_pdf
 from ketaguard.sessions import rems, run
@@ -42,7 +45,7 @@ from ketaguard.sessions.schemas_run import (
 router = APIRouter(prefix="/api", tags=["sessions"])
 
 Runner = Annotated[Principal, require(Permission.session_run)]
-VitalsWriter = Annotated[Principal, require(Permission.vitals_write)]
+Caller = Annotated[Credentials, Depends(credentials)]
 Reader = Annotated[Principal, require(Permission.patient_read)]
 
 
@@ -95,51 +98,43 @@ def complete_dose(
     return _detail(run.complete_dose(db, principal, context, session_id, body))
 
 
+# The vitals routes run their work in the group commit (ketaguard.db.group_commit): a gateway's
+# many small writes share commits instead of queueing one by one on the disk.
+
+
 @router.post("/sessions/{session_id}/vitals", response_model=IngestOut)
-def record_vitals(
-    session_id: uuid.UUID, body: VitalsIn, request: Request, db: DbSession, principal: VitalsWriter
+async def record_vitals(
+    session_id: uuid.UUID, body: VitalsIn, caller: Caller, writes: GroupWrites
 ) -> IngestOut:
-    result = run.ingest_vitals(
-        db,
-        principal,
-        audit_context(request, principal),
-        session_id,
-        readings_of(body.readings),
-        source=ReadingSource.staff,
-    )
-    return _ingested(result)
+    readings = readings_of(body.readings)
+    return await _ingest(caller, writes, session_id, lambda: {"": readings}, ReadingSource.staff)
 
 
 @router.post("/sessions/{session_id}/vitals/device", response_model=IngestOut)
-def device_batch(
-    session_id: uuid.UUID,
-    body: DeviceBatch,
-    request: Request,
-    db: DbSession,
-    principal: VitalsWriter,
+async def device_batch(
+    session_id: uuid.UUID, body: DeviceBatch, caller: Caller, writes: GroupWrites
 ) -> IngestOut:
     """A bedside gateway's batch: all or nothing, and a resent batch adds nothing."""
-    result = run.ingest_vitals(
-        db,
-        principal,
-        audit_context(request, principal),
-        session_id,
-        readings_of(body.readings),
-        source=ReadingSource.device,
-        device_key=body.device_id,
+    readings = readings_of(body.readings)
+    return await _ingest(
+        caller, writes, session_id, lambda: {body.device_id: readings}, ReadingSource.device
     )
-    return _ingested(result)
 
 
 @router.post("/sessions/{session_id}/vitals/fhir", response_model=IngestOut)
-def fhir_vitals(
+async def fhir_vitals(
     session_id: uuid.UUID,
-    request: Request,
-    db: DbSession,
-    principal: VitalsWriter,
+    caller: Caller,
+    writes: GroupWrites,
     payload: Annotated[dict[str, Any], Body(description="A FHIR R4 Observation or Bundle")],
 ) -> IngestOut:
     """FHIR R4 vital-sign Observations, alone or in a batch/transaction Bundle (LOINC codes)."""
+    return await _ingest(
+        caller, writes, session_id, lambda: _fhir_by_device(payload), ReadingSource.device
+    )
+
+
+def _fhir_by_device(payload: dict[str, Any]) -> dict[str, list[Reading]]:
     try:
         readings = parse_fhir(payload)
     except FhirBundleError as exc:
@@ -152,21 +147,33 @@ def fhir_vitals(
     by_device: dict[str, list[FhirReading]] = defaultdict(list)
     for r in readings:
         by_device[r.device_id or "fhir"].append(r)
-    added = duplicates = 0
-    alerts: list[Any] = []
-    for device, group in by_device.items():
-        result = run.ingest_vitals(
-            db,
-            principal,
-            audit_context(request, principal),
-            session_id,
-            readings_of(group),
-            source=ReadingSource.device,
-            device_key=device,
-        )
-        added, duplicates = added + result.added, duplicates + result.duplicates
-        alerts.extend(result.alerts)
-    return _ingested(run.Ingested(added=added, duplicates=duplicates, alerts=alerts))
+    return {device: readings_of(group) for device, group in by_device.items()}
+
+
+async def _ingest(
+    caller: Credentials,
+    writes: Committer,
+    session_id: uuid.UUID,
+    readings_by_device: Callable[[], dict[str, list[Reading]]],
+    source: ReadingSource,
+) -> IngestOut:
+    """Checks the caller, then reads the readings (so a refused caller learns nothing of its
+    body's problems), then stores them: all inside one request's share of a group commit."""
+
+    def work(db: Session) -> IngestOut:
+        principal = caller.principal(db, Permission.vitals_write)
+        context = audit_context(caller.request, principal)
+        added = duplicates = 0
+        alerts: list[Any] = []
+        for device, readings in readings_by_device().items():
+            result = run.ingest_vitals(
+                db, principal, context, session_id, readings, source=source, device_key=device
+            )
+            added, duplicates = added + result.added, duplicates + result.duplicates
+            alerts.extend(result.alerts)
+        return _ingested(run.Ingested(added=added, duplicates=duplicates, alerts=alerts))
+
+    return await writes.run(work, lock_key=str(session_id))
 
 
 class ReadingOut(BaseModel):

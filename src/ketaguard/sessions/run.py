@@ -4,10 +4,9 @@ import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ketaguard.alerts.models import Alert, AlertSeverity
@@ -15,9 +14,11 @@ from ketaguard.alerts.service import raise_alert
 from ketaguard.audit.service import AuditContext, record
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
+from ketaguard.auth.scoping import get_patient
 from ketaguard.checkins.dues import sync_session_dues
+from ketaguard.db.plain_insert import PlainInsert
 from ketaguard.dependence.evaluation import reevaluate
-from ketaguard.kit.errors import Conflict, Forbidden, InvalidInput
+from ketaguard.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ketaguard.kit.time import utcnow
 from ketaguard.monitoring.discharge import DischargeFacts, unmet_discharge_criteria
 from ketaguard.monitoring.rules import (
@@ -27,6 +28,7 @@ from ketaguard.monitoring.rules import (
     threshold_findings,
 )
 from ketaguard.monitoring.vitals import Reading, check_readings, readings_of
+from ketaguard.patients.models import Patient
 from ketaguard.plans.models import PlanStatus, TreatmentPlan
 from ketaguard.protocols.definition import FixedDose, ProtocolDefinition
 from ketaguard.protocols.service import definition_by_id
@@ -70,15 +72,36 @@ def _changed(
     detail: dict[str, Any] | None = None,
 ) -> None:
     session.revision += 1
+    _record_session_event(db, context, _Target.of(session), action, detail or {})
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What recording to a session needs to know of it."""
+
+    id: uuid.UUID
+    status: SessionStatus
+    patient_id: uuid.UUID
+    clinic_id: uuid.UUID
+    protocol_version_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, session: TreatmentSession) -> "_Target":
+        return cls(session.id, session.status, session.patient_id, session.clinic_id)
+
+
+def _record_session_event(
+    db: Session, context: AuditContext, target: _Target, action: str, detail: dict[str, Any]
+) -> None:
     record(
         db,
         context,
         action,
-        patient_id=session.patient_id,
-        clinic_id=session.clinic_id,
+        patient_id=target.patient_id,
+        clinic_id=target.clinic_id,
         resource_type="treatment_session",
-        resource_id=session.id,
-        detail={"status": session.status.value, **(detail or {})},
+        resource_id=target.id,
+        detail={"status": target.status.value, **detail},
     )
 
 
@@ -199,7 +222,7 @@ def clear_pre_dose(
         )
     if decision and not principal.can(Permission.plan_approve, patient.clinic_id):
         raise Forbidden("Only a prescriber can document a decision to dose")
-    _store_readings(db, session, readings, ReadingSource.staff, "", principal)
+    _store_readings(db, session.id, readings, ReadingSource.staff, "", principal)
     flagged = [m.model_dump(mode="json") for m in body.new_medications if m.classes]
     session.pre_dose = {
         "checks": body.checks,
@@ -329,13 +352,55 @@ class Ingested:
     alerts: list[Alert]
 
 
-def _insert(db: Session) -> Any:
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+# The vitals hot path's statements, built once: a gateway posts many times a second, and building
+# a statement (and its cache key) costs more than running it.
+_RECORDING_TARGET = (
+    select(
+        TreatmentSession.status,
+        TreatmentSession.patient_id,
+        TreatmentSession.clinic_id,
+        TreatmentPlan.protocol_version_id,
+        Patient.clinic_id.label("patient_clinic_id"),
+    )
+    .join(TreatmentPlan, TreatmentPlan.id == TreatmentSession.plan_id)
+    .join(Patient, Patient.id == TreatmentSession.patient_id)
+    .where(TreatmentSession.id == bindparam("target_id"))
+    .with_for_update(of=TreatmentSession)
+)
+_NEXT_REVISION = (
+    update(TreatmentSession)
+    .where(TreatmentSession.id == bindparam("target_id"))
+    .values(revision=TreatmentSession.revision + 1)
+)
+_STORED_READINGS = select(VitalReading.vital, VitalReading.measured_at).where(
+    VitalReading.session_id == bindparam("target_id"),
+    VitalReading.device_key == bindparam("device_key"),
+    VitalReading.measured_at.between(bindparam("first"), bindparam("last")),
+)
+# The unique key stays the last word on repeats, should the session's lock ever be bypassed.
+_INSERT_READINGS = PlainInsert(
+    cast(Table, VitalReading.__table__), ["session_id", "device_key", "measured_at", "vital"]
+)
+
+
+def _recording_target(db: Session, principal: Principal, session_id: uuid.UUID) -> _Target:
+    """The session, its row locked as `locked_session` locks it, read in one query without
+    loading the session and its patient."""
+    row = db.connection().execute(_RECORDING_TARGET, {"target_id": session_id}).one_or_none()
+    if row is None:
+        raise NotFound("No such session")
+    if row.patient_clinic_id not in principal.clinics_with(Permission.vitals_write):
+        # Refused (or let in by emergency access) as every patient lookup decides it.
+        try:
+            get_patient(db, principal, row.patient_id, Permission.vitals_write)
+        except NotFound:
+            raise NotFound("No such session") from None
+    return _Target(session_id, row.status, row.patient_id, row.clinic_id, row.protocol_version_id)
 
 
 def _store_readings(
     db: Session,
-    session: TreatmentSession,
+    session_id: uuid.UUID,
     readings: list[Reading],
     source: ReadingSource,
     device_key: str,
@@ -348,16 +413,11 @@ def _store_readings(
     insert, the driver's fastest path (RETURNING would force a slower one).
     """
     times = [r.measured_at for r in readings]
-    stored = {
-        (vital, measured_at)
-        for vital, measured_at in db.execute(
-            select(VitalReading.vital, VitalReading.measured_at).where(
-                VitalReading.session_id == session.id,
-                VitalReading.device_key == device_key,
-                VitalReading.measured_at.between(min(times), max(times)),
-            )
-        )
-    }
+    connection = db.connection()
+    bounds = {"target_id": session_id, "device_key": device_key}
+    stored = set(
+        connection.execute(_STORED_READINGS, {**bounds, "first": min(times), "last": max(times)})
+    )
     new: dict[tuple[str, datetime], Reading] = {}
     for reading in readings:
         key = (reading.vital, reading.measured_at)
@@ -365,27 +425,24 @@ def _store_readings(
             new.setdefault(key, reading)  # a repeat within the batch counts once
     if not new:
         return []
-    now = utcnow()
     rows = [
         {
             "id": uuid.uuid4(),
-            "created_at": now,
-            "session_id": session.id,
             "vital": r.vital,
             "value": float(r.value),
             "measured_at": r.measured_at,
-            "source": source.value,
-            "device_key": device_key,
-            "recorded_by_id": principal.user_id,
-            "recorded_by_token_id": principal.token_id,
         }
         for r in new.values()
     ]
-    # The unique key stays the last word on repeats, should the lock above ever be bypassed.
-    statement = _insert(db)(VitalReading.__table__).on_conflict_do_nothing(
-        index_elements=["session_id", "device_key", "measured_at", "vital"]
-    )
-    db.connection().execute(statement, rows)
+    shared = {
+        "created_at": utcnow(),
+        "session_id": session_id,
+        "source": source.value,
+        "device_key": device_key,
+        "recorded_by_id": principal.user_id,
+        "recorded_by_token_id": principal.token_id,
+    }
+    _INSERT_READINGS.execute(connection, rows, shared)
     return list(new.values())
 
 
@@ -401,23 +458,27 @@ def ingest_vitals(
 ) -> Ingested:
     """Store a batch all-or-nothing; judge the new readings against the protocol in the same
     transaction, so an alert exists exactly when its reading does."""
-    session, _ = locked_session(db, principal, session_id, Permission.vitals_write)
-    lifecycle.require_state(session.status, lifecycle.RECORDING_STATES, "recording vital signs")
+    target = _recording_target(db, principal, session_id)
+    lifecycle.require_state(target.status, lifecycle.RECORDING_STATES, "recording vital signs")
     _refuse_problems(readings)
-    new = _store_readings(db, session, readings, source, device_key, principal)
-    phase: DosePhase = "during" if session.status in lifecycle.AFTER_DOSE_STATES else "pre_dose"
-    findings = threshold_findings(protocol_of(db, session), new, phase=phase) if new else []
+    new = _store_readings(db, session_id, readings, source, device_key, principal)
+    phase: DosePhase = "during" if target.status in lifecycle.AFTER_DOSE_STATES else "pre_dose"
+    assert target.protocol_version_id is not None
+    definition = definition_by_id(db, target.protocol_version_id)
+    findings = threshold_findings(definition, new, phase=phase) if new else []
+    duplicates = len(readings) - len(new)
+    detail = {"added": len(new), "duplicates": duplicates, "device": device_key or None}
+    if not findings:
+        # Most batches: nothing to raise and no status to change, so no session to load.
+        db.connection().execute(_NEXT_REVISION, {"target_id": session_id})
+        _record_session_event(db, context, target, "session.vitals", detail)
+        return Ingested(added=len(new), duplicates=duplicates, alerts=[])
+    session, _ = locked_session(db, principal, session_id, Permission.vitals_write)
     alerts = raise_findings(db, session, findings)
-    if session.status is SessionStatus.ready_for_discharge and findings:
+    if session.status is SessionStatus.ready_for_discharge:
         _move(session, SessionStatus.monitoring)
-    _changed(
-        db,
-        context,
-        session,
-        "session.vitals",
-        {"added": len(new), "duplicates": len(readings) - len(new), "device": device_key or None},
-    )
-    return Ingested(added=len(new), duplicates=len(readings) - len(new), alerts=alerts)
+    _changed(db, context, session, "session.vitals", detail)
+    return Ingested(added=len(new), duplicates=duplicates, alerts=alerts)
 
 
 def rate(

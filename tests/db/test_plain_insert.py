@@ -1,0 +1,52 @@
+"""Rows sent straight to the driver are stored exactly as SQLAlchemy stores them."""
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import Column, Float, MetaData, String, Table, UniqueConstraint, Uuid, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.orm import Session
+
+from ketaguard.db.base import str_enum
+from ketaguard.db.plain_insert import PlainInsert
+from ketaguard.db.types import UTCDateTime
+from ketaguard.sessions.models import ReadingSource
+
+metadata = MetaData()
+# Made inside the test's transaction, so it goes when the test's work is rolled back.
+sample = Table(
+    "plain_insert_sample",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("measured_at", UTCDateTime()),
+    Column("source", str_enum(ReadingSource, "plain_insert_source")),
+    Column("device_key", String(32)),
+    Column("value", Float),
+    UniqueConstraint("device_key", "measured_at"),
+)
+
+
+def test_stored_values_match_sqlalchemys_and_repeats_are_skipped(db: Session) -> None:
+    connection = db.connection()
+    sample.create(connection)
+    # A time given in another zone is stored as the same instant in UTC, as the ORM stores it.
+    at = datetime(2026, 3, 29, 3, 30, 0, 120, tzinfo=timezone(timedelta(hours=2)))
+    row = {"measured_at": at, "source": ReadingSource.device.value, "value": 98.5}
+    plain = {**row, "id": uuid.uuid4(), "device_key": "plain"}
+    connection.execute(sample.insert(), {**row, "id": uuid.uuid4(), "device_key": "orm"})
+    insert = PlainInsert(sample, ["device_key", "measured_at"])
+    insert.execute(connection, [plain])
+    insert.execute(connection, [{**plain, "id": uuid.uuid4(), "value": 1.0}])  # a repeat
+
+    rows = connection.execute(
+        select(sample, sql_cast(sample.c.measured_at, String).label("as_text")).order_by(
+            sample.c.device_key
+        )
+    ).all()
+    assert [r.device_key for r in rows] == ["orm", "plain"]
+    orm, stored = rows
+    assert stored.id == plain["id"]
+    assert stored.value == 98.5
+    assert stored.measured_at == at.astimezone(UTC)
+    assert stored.source == orm.source == ReadingSource.device
+    assert stored.as_text == orm.as_text  # the very same text: range queries compare it
