@@ -53,6 +53,9 @@ def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
     app.state.sessionmaker = factory
     app.state.committer = committer
     install_error_handlers(app)
+    # First: a request is matched against the routes in order, and the chair-side routes, where
+    # bedside gateways post vital signs many times a second, are the busiest.
+    app.include_router(sessions_router)
     app.include_router(health_router)
     app.include_router(docs_router)
     app.include_router(auth_router)
@@ -64,7 +67,6 @@ def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
     app.include_router(screening_router)
     app.include_router(protocols_router)
     app.include_router(plans_router)
-    app.include_router(sessions_router)
     app.include_router(checkins_router)
     app.include_router(dependence_router)
     app.mount(ASSETS_MOUNT, swagger_assets, name="swagger-assets")

@@ -90,15 +90,22 @@ def test_waiting_requests_commit_together_each_with_its_own_result(
     assert len(events) == 5
 
 
+@pytest.mark.parametrize("savepoints", [False, True])
 def test_a_refused_request_leaves_nothing_and_its_neighbours_commit(
-    factory: sessionmaker[Session],
+    factory: sessionmaker[Session], savepoints: bool
 ) -> None:
+    runs: list[str] = []
+
     def refused(db: Session) -> str:
+        runs.append("refused")
         adds("Refused")(db)
         raise Conflict("no")
 
     group = [job(adds("Before")), job(refused), job(adds("After"))]
-    commit_group(factory, group)
+    # Straight through, the refusal undoes the group, which runs again with savepoints; the next
+    # group is told to start with them.
+    assert commit_group(factory, group, savepoints=savepoints) is True
+    assert runs == ["refused"] * (1 if savepoints else 2)
     assert group[0].future.result() == "Before"
     assert isinstance(group[1].future.exception(), Conflict)
     assert group[2].future.result() == "After"
@@ -107,13 +114,16 @@ def test_a_refused_request_leaves_nothing_and_its_neighbours_commit(
     assert len(events) == 2  # the refused request's audit event went with its work
 
 
-def test_a_refusal_keeps_its_audit_event_but_not_its_work(factory: sessionmaker[Session]) -> None:
+@pytest.mark.parametrize("savepoints", [False, True])
+def test_a_refusal_keeps_its_audit_event_but_not_its_work(
+    factory: sessionmaker[Session], savepoints: bool
+) -> None:
     def denied(db: Session) -> str:
         adds("Denied")(db)
         refuse(db, AuditContext(), "auth.permission_denied", Forbidden("no"))
 
     group = [job(adds("Kept")), job(denied)]
-    commit_group(factory, group)
+    commit_group(factory, group, savepoints=savepoints)
     assert group[0].future.result() == "Kept"
     assert isinstance(group[1].future.exception(), Forbidden)
     names, _ = stored(factory)
@@ -123,14 +133,17 @@ def test_a_refusal_keeps_its_audit_event_but_not_its_work(factory: sessionmaker[
     assert actions[-2:] == ["test.add", "auth.permission_denied"]
 
 
-def test_when_the_transaction_fails_no_request_hears_done(factory: sessionmaker[Session]) -> None:
+@pytest.mark.parametrize("savepoints", [False, True])
+def test_when_the_transaction_fails_no_request_hears_done(
+    factory: sessionmaker[Session], savepoints: bool
+) -> None:
     def breaks_the_trail(db: Session) -> str:
         # The audit head is gone, so the group's events cannot join the chain: nothing commits.
         db.execute(delete(AuditHead))
         return "broken"
 
     group = [job(adds("Lost")), job(breaks_the_trail, "z")]
-    commit_group(factory, group)
+    commit_group(factory, group, savepoints=savepoints)
     errors = [queued.future.exception() for queued in group]
     assert all(error is not None for error in errors)
     assert errors[0] is errors[1]
@@ -182,3 +195,66 @@ def test_many_concurrent_requests_are_all_kept(factory: sessionmaker[Session]) -
     stored_names, events = stored(factory)
     assert stored_names == set(names)
     assert len(events) == len(names)
+
+
+def test_a_group_without_refusals_runs_straight_through(factory: sessionmaker[Session]) -> None:
+    opened: list[bool] = []
+
+    def noting(name: str) -> Work[str]:
+        def work(db: Session) -> str:
+            opened.append(db.in_nested_transaction())
+            return adds(name)(db)
+
+        return work
+
+    assert commit_group(factory, [job(noting("One")), job(noting("Two"))]) is False
+    assert opened == [False, False]  # no savepoints
+    assert commit_group(factory, [job(noting("Three"))], savepoints=True) is False
+    assert opened[-1] is True
+    names, events = stored(factory)
+    assert names == {"One", "Two", "Three"}
+    assert len(events) == 3
+
+
+def test_after_a_refusal_groups_use_savepoints_until_one_passes_without(
+    factory: sessionmaker[Session],
+) -> None:
+    committer, entered, release = GroupCommitter(factory), threading.Event(), threading.Event()
+    runs: list[str] = []
+    nested: list[bool] = []
+
+    def held(db: Session) -> str:
+        entered.set()
+        release.wait(10)
+        return "held"
+
+    def refused(db: Session) -> str:
+        runs.append("refused")
+        raise Conflict("no")
+
+    def clean(db: Session) -> str:
+        nested.append(db.in_nested_transaction())
+        return "clean"
+
+    def run_alone(work: Work[str]) -> _Job:
+        queued = job(work)
+        committer.submit(queued)
+        queued.future.exception(10)
+        return queued
+
+    committer.submit(gate := job(held))
+    assert entered.wait(10)  # the writer is busy: what comes next waits, as one group
+    first, follower = job(refused), job(adds("Follower"))
+    committer.submit(first)
+    committer.submit(follower)
+    release.set()
+    assert gate.future.result(10) == "held"
+    assert isinstance(first.future.exception(10), Conflict)
+    assert follower.future.result(10) == "Follower"
+    assert runs == ["refused", "refused"]  # straight through, then again with savepoints
+    assert isinstance(run_alone(refused).future.exception(), Conflict)
+    assert runs == ["refused"] * 3  # this group began with savepoints: it ran once
+    run_alone(clean)
+    run_alone(clean)
+    assert nested == [True, False]  # savepoints until a group passes without a refusal
+    committer.close()

@@ -2,10 +2,15 @@
 
 A commit waits for the disk (fsync), and SQLite commits one transaction at a time: a bedside
 gateway's stream of small writes, each its own transaction, queues on the disk rather than on the
-processor. Here one thread per server process takes every write waiting for it, runs each in a
-savepoint of one transaction, and commits once. Each request still stands alone: its savepoint
-keeps its work all-or-nothing, its error is its own, and it hears "done" only once the commit
-that holds its work has succeeded. If that commit fails, every request in the group is told so.
+processor. Here one thread per server process takes every write waiting for it, runs them in one
+transaction, and commits once. Each request still stands alone: its work is all-or-nothing, its
+error is its own, and it hears "done" only once the commit that holds its work has succeeded. If
+that commit fails, every request in the group is told so.
+
+Most groups run their work straight through. When a request in it is refused, the group is undone
+and run again with a savepoint around each request, which undoes the refused one alone; the next
+group then starts with savepoints too, until one passes without a refusal. So a group pays for
+savepoints only while refusals are about, and never runs more than twice.
 """
 
 import asyncio
@@ -32,7 +37,11 @@ MAX_GROUP = 64
 
 
 class Committer(Protocol):
-    """Runs one request's database work in its own transaction, or what stands for one."""
+    """Runs one request's database work in its own transaction, or what stands for one.
+
+    The work may be run again from the start after its transaction was rolled back, so it must
+    change nothing but the database.
+    """
 
     async def run(self, work: Work[T], *, lock_key: str = "") -> T: ...
 
@@ -59,6 +68,7 @@ class GroupCommitter:
         self._thread: threading.Thread | None = None
         self._started = threading.Lock()
         self._closed = False
+        self._savepoints = False  # the previous group had a refusal
 
     async def run(self, work: Work[T], *, lock_key: str = "") -> T:
         job = _Job(work, lock_key)
@@ -99,35 +109,74 @@ class GroupCommitter:
                     stop = True
                     break
                 group.append(job)
-            commit_group(self._factory, group)
+            self._savepoints = commit_group(self._factory, group, savepoints=self._savepoints)
             if stop:
                 return
 
 
-def commit_group(factory: sessionmaker[Session], group: list[_Job]) -> None:
-    """Run every job in a savepoint of one transaction, commit it, then settle each job."""
+def commit_group(
+    factory: sessionmaker[Session], group: list[_Job], *, savepoints: bool = False
+) -> bool:
+    """Run the jobs in one transaction, commit it, then settle each job. Without `savepoints`
+    the work runs straight through, and again with them if a job raises. Returns whether a job
+    was refused (so the next group had better start with savepoints)."""
     # A job whose client has gone away (its wait was cancelled) is not run: nobody would hear
     # its outcome, and it can no longer be cancelled once it runs.
     live = [job for job in group if job.future.set_running_or_notify_cancel()]
+    if not live:
+        return savepoints
+    if not savepoints and _commit_straight_through(factory, live):
+        return False
+    return _commit_with_savepoints(factory, live)
+
+
+def _ordered(jobs: list[_Job]) -> list[_Job]:
+    return sorted(jobs, key=lambda job: job.lock_key)
+
+
+def _commit_straight_through(factory: sessionmaker[Session], jobs: list[_Job]) -> bool:
+    """False, with nothing committed and no job settled, as soon as a job raises."""
+    results: list[Any] = []
+    try:
+        with factory() as db:
+            defer_chaining(db)
+            for job in _ordered(jobs):
+                try:
+                    results.append(job.work(db))
+                except Exception:
+                    return False  # closing the session rolls back everyone's work
+            chain_deferred(db)
+            db.commit()
+    except Exception as exc:  # the commit, or the transaction itself, failed
+        for job in jobs:
+            job.future.set_exception(exc)
+        return True
+    for job, result in zip(_ordered(jobs), results, strict=True):
+        job.future.set_result(result)
+    return True
+
+
+def _commit_with_savepoints(factory: sessionmaker[Session], jobs: list[_Job]) -> bool:
     outcomes: list[tuple[_Job, bool, Any]] = []  # the job, kept in the commit, result or error
     try:
         with factory() as db:
             defer_chaining(db)
-            for job in sorted(live, key=lambda job: job.lock_key):
+            for job in _ordered(jobs):
                 kept, outcome = _run_in_savepoint(db, job.work)
                 outcomes.append((job, kept, outcome))
             chain_deferred(db)
             db.commit()
     except Exception as exc:  # the commit, or the transaction itself, failed
         refused = {id(job): outcome for job, kept, outcome in outcomes if not kept}
-        for job in live:
+        for job in jobs:
             job.future.set_exception(refused.get(id(job), exc))
-        return
+        return True
     for job, _, outcome in outcomes:
         if isinstance(outcome, BaseException):
             job.future.set_exception(outcome)
         else:
             job.future.set_result(outcome)
+    return any(isinstance(outcome, BaseException) for _, _, outcome in outcomes)
 
 
 def _run_in_savepoint(db: Session, work: Work[Any]) -> tuple[bool, Any]:
