@@ -37,7 +37,7 @@ def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
         if check_schema:
             ensure_schema_current(engine)
         yield
-        committer.close()
+        await committer.close()
         engine.dispose()
 
     app = FastAPI(

@@ -1,9 +1,9 @@
 """Group commit: requests share a transaction, but each one's work and errors stay its own."""
 
+import asyncio
 import threading
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future
 
 import pytest
 from sqlalchemy import Engine, delete, select
@@ -45,6 +45,25 @@ def adds(name: str) -> Work[str]:
     return work
 
 
+def noting(name: str, seen: list[str], nested: list[bool] | None = None) -> Work[str]:
+    def work(db: Session) -> str:
+        seen.append(name)
+        if nested is not None:
+            nested.append(db.in_nested_transaction())
+        return name
+
+    return work
+
+
+def refused_noting(runs: list[str]) -> Work[str]:
+    def work(db: Session) -> str:
+        runs.append("refused")
+        adds("Refused")(db)
+        raise Conflict("no")
+
+    return work
+
+
 def stored(factory: sessionmaker[Session]) -> tuple[set[str], list[str]]:
     """The organisations and the audited names, in the trail's order; the trail must verify."""
     with unit_of_work(factory) as db:
@@ -54,40 +73,19 @@ def stored(factory: sessionmaker[Session]) -> tuple[set[str], list[str]]:
         return names, [detail for detail in events if '"name"' in detail]
 
 
-def job(work: Work[object], key: str = "") -> _Job:
-    return _Job(work, key)
+async def run_group(
+    factory: sessionmaker[Session], works: list[tuple[Work[object], str]], savepoints: bool
+) -> tuple[list[_Job], bool]:
+    loop = asyncio.get_running_loop()
+    group = [_Job(work, key, loop.create_future()) for work, key in works]
+    refused = await commit_group(factory, group, savepoints=savepoints)
+    return group, refused
 
 
-def test_waiting_requests_commit_together_each_with_its_own_result(
-    factory: sessionmaker[Session],
-) -> None:
-    committer, release = GroupCommitter(factory), threading.Event()
-    sessions: list[Session] = []
-
-    def held(db: Session) -> str:
-        release.wait(10)  # holds the writer while the others queue
-        return "first"
-
-    def noting(name: str) -> Work[str]:
-        def work(db: Session) -> str:
-            sessions.append(db)
-            return adds(name)(db)
-
-        return work
-
-    first = job(held)
-    committer.submit(first)
-    rest = [job(noting(f"Org {n}")) for n in range(5)]
-    for queued in rest:
-        committer.submit(queued)
-    release.set()
-    assert first.future.result(10) == "first"
-    assert [queued.future.result(10) for queued in rest] == [f"Org {n}" for n in range(5)]
-    committer.close()
-    assert len({id(db) for db in sessions}) == 1  # one transaction for the five queued
-    names, events = stored(factory)
-    assert names == {f"Org {n}" for n in range(5)}
-    assert len(events) == 5
+def group_of(
+    factory: sessionmaker[Session], works: list[Work[object]], *, savepoints: bool = False
+) -> tuple[list[_Job], bool]:
+    return asyncio.run(run_group(factory, [(work, "") for work in works], savepoints))
 
 
 @pytest.mark.parametrize("savepoints", [False, True])
@@ -95,16 +93,10 @@ def test_a_refused_request_leaves_nothing_and_its_neighbours_commit(
     factory: sessionmaker[Session], savepoints: bool
 ) -> None:
     runs: list[str] = []
-
-    def refused(db: Session) -> str:
-        runs.append("refused")
-        adds("Refused")(db)
-        raise Conflict("no")
-
-    group = [job(adds("Before")), job(refused), job(adds("After"))]
-    # Straight through, the refusal undoes the group, which runs again with savepoints; the next
-    # group is told to start with them.
-    assert commit_group(factory, group, savepoints=savepoints) is True
+    works = [adds("Before"), refused_noting(runs), adds("After")]
+    group, refused = group_of(factory, works, savepoints=savepoints)
+    assert refused is True  # so the next group starts with savepoints
+    # Straight through, the refusal undoes the group, which runs again with savepoints.
     assert runs == ["refused"] * (1 if savepoints else 2)
     assert group[0].future.result() == "Before"
     assert isinstance(group[1].future.exception(), Conflict)
@@ -122,8 +114,7 @@ def test_a_refusal_keeps_its_audit_event_but_not_its_work(
         adds("Denied")(db)
         refuse(db, AuditContext(), "auth.permission_denied", Forbidden("no"))
 
-    group = [job(adds("Kept")), job(denied)]
-    commit_group(factory, group, savepoints=savepoints)
+    group, _ = group_of(factory, [adds("Kept"), denied], savepoints=savepoints)
     assert group[0].future.result() == "Kept"
     assert isinstance(group[1].future.exception(), Forbidden)
     names, _ = stored(factory)
@@ -134,7 +125,7 @@ def test_a_refusal_keeps_its_audit_event_but_not_its_work(
 
 
 @pytest.mark.parametrize("savepoints", [False, True])
-def test_when_the_transaction_fails_no_request_hears_done(
+def test_when_the_commit_fails_no_request_hears_done(
     factory: sessionmaker[Session], savepoints: bool
 ) -> None:
     def breaks_the_trail(db: Session) -> str:
@@ -142,119 +133,136 @@ def test_when_the_transaction_fails_no_request_hears_done(
         db.execute(delete(AuditHead))
         return "broken"
 
-    group = [job(adds("Lost")), job(breaks_the_trail, "z")]
-    commit_group(factory, group, savepoints=savepoints)
-    errors = [queued.future.exception() for queued in group]
-    assert all(error is not None for error in errors)
-    assert errors[0] is errors[1]
+    runs: list[str] = []
+    works = [adds("Lost"), breaks_the_trail, refused_noting(runs)]
+    group, _ = group_of(factory, works, savepoints=savepoints)
+    errors = [job.future.exception() for job in group]
+    assert errors[0] is not None
+    assert errors[0] is errors[1]  # both kept work that did not commit: the commit's error
+    assert isinstance(errors[2], Conflict)  # a refusal stays a refusal
     names, events = stored(factory)
     assert names == set()
     assert events == []
 
 
+def test_a_group_without_refusals_runs_straight_through(factory: sessionmaker[Session]) -> None:
+    seen: list[str] = []
+    nested: list[bool] = []
+    group, refused = group_of(factory, [noting("one", seen, nested), adds("Two")])
+    assert refused is False
+    assert nested == [False]  # no savepoint
+    group_of(factory, [noting("three", seen, nested)], savepoints=True)
+    assert nested == [False, True]
+    assert [job.future.result() for job in group] == ["one", "Two"]
+    assert stored(factory)[0] == {"Two"}
+
+
 def test_jobs_run_in_lock_key_order_and_a_cancelled_one_not_at_all(
     factory: sessionmaker[Session],
 ) -> None:
-    ran: list[str] = []
+    seen: list[str] = []
 
-    def noting(name: str) -> Work[str]:
-        def work(db: Session) -> str:
-            ran.append(name)
-            return name
+    async def scenario() -> _Job:
+        loop = asyncio.get_running_loop()
+        cancelled = _Job(noting("cancelled", seen), "a", loop.create_future())
+        cancelled.future.cancel()
+        group = [
+            _Job(noting("b1", seen), "b", loop.create_future()),
+            _Job(noting("c", seen), "c", loop.create_future()),
+            cancelled,
+            _Job(noting("b2", seen), "b", loop.create_future()),
+        ]
+        await commit_group(factory, group)
+        return cancelled
 
-        return work
-
-    cancelled = job(noting("cancelled"), "a")
-    assert cancelled.future.cancel()
-    group = [job(noting("b1"), "b"), job(noting("c"), "c"), cancelled, job(noting("b2"), "b")]
-    commit_group(factory, group)
-    assert ran == ["b1", "b2", "c"]
+    cancelled = asyncio.run(scenario())
+    assert seen == ["b1", "b2", "c"]
     assert cancelled.future.cancelled()
 
 
-def test_a_closed_committer_refuses_new_work(factory: sessionmaker[Session]) -> None:
-    committer = GroupCommitter(factory)
-    committer.submit(done := job(adds("Last")))
-    committer.close()
-    assert done.future.result(10) == "Last"
-    with pytest.raises(RuntimeError, match="closed"):
-        committer.submit(_Job(adds("Late"), "", Future()))
-
-
-def test_many_concurrent_requests_are_all_kept(factory: sessionmaker[Session]) -> None:
-    committer = GroupCommitter(factory)
+def test_requests_waiting_together_share_one_commit_and_each_gets_its_own_answer(
+    factory: sessionmaker[Session],
+) -> None:
     names = [f"Org {uuid.uuid4().hex[:8]}" for _ in range(200)]
-    jobs = [job(adds(name), name) for name in names]
-    threads = [threading.Thread(target=committer.submit, args=(queued,)) for queued in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(queued.future.result(30) for queued in jobs) == sorted(names)
-    committer.close()
+    sessions: set[int] = set()
+
+    def adding(name: str) -> Work[str]:
+        def work(db: Session) -> str:
+            sessions.add(id(db))
+            return adds(name)(db)
+
+        return work
+
+    async def scenario() -> list[str]:
+        committer = GroupCommitter(factory)
+        answers = await asyncio.gather(
+            *(committer.run(adding(name), lock_key=name) for name in names)
+        )
+        await committer.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            await committer.run(adds("Late"))
+        return list(answers)
+
+    assert asyncio.run(scenario()) == names
+    assert len(sessions) < len(names) / 10  # a few groups (64 at most each), not 200 commits
     stored_names, events = stored(factory)
     assert stored_names == set(names)
     assert len(events) == len(names)
 
 
-def test_a_group_without_refusals_runs_straight_through(factory: sessionmaker[Session]) -> None:
-    opened: list[bool] = []
-
-    def noting(name: str) -> Work[str]:
-        def work(db: Session) -> str:
-            opened.append(db.in_nested_transaction())
-            return adds(name)(db)
-
-        return work
-
-    assert commit_group(factory, [job(noting("One")), job(noting("Two"))]) is False
-    assert opened == [False, False]  # no savepoints
-    assert commit_group(factory, [job(noting("Three"))], savepoints=True) is False
-    assert opened[-1] is True
-    names, events = stored(factory)
-    assert names == {"One", "Two", "Three"}
-    assert len(events) == 3
-
-
 def test_after_a_refusal_groups_use_savepoints_until_one_passes_without(
     factory: sessionmaker[Session],
 ) -> None:
-    committer, entered, release = GroupCommitter(factory), threading.Event(), threading.Event()
     runs: list[str] = []
     nested: list[bool] = []
+    seen: list[str] = []
 
-    def held(db: Session) -> str:
-        entered.set()
-        release.wait(10)
-        return "held"
+    async def scenario() -> None:
+        committer = GroupCommitter(factory)
+        first, follower = await asyncio.gather(
+            committer.run(refused_noting(runs)), committer.run(adds("Follower")),
+            return_exceptions=True,
+        )  # fmt: skip
+        assert isinstance(first, Conflict)
+        assert follower == "Follower"
+        assert runs == ["refused", "refused"]  # straight through, then again with savepoints
+        with pytest.raises(Conflict):
+            await committer.run(refused_noting(runs))
+        assert runs == ["refused"] * 3  # this group began with savepoints: it ran once
+        await committer.run(noting("a", seen, nested))
+        await committer.run(noting("b", seen, nested))
+        assert nested == [True, False]  # savepoints until a group passes without a refusal
+        await committer.close()
 
-    def refused(db: Session) -> str:
-        runs.append("refused")
-        raise Conflict("no")
+    asyncio.run(scenario())
 
-    def clean(db: Session) -> str:
-        nested.append(db.in_nested_transaction())
-        return "clean"
 
-    def run_alone(work: Work[str]) -> _Job:
-        queued = job(work)
-        committer.submit(queued)
-        queued.future.exception(10)
-        return queued
+def test_a_group_waiting_for_another_writer_never_holds_up_the_event_loop(
+    factory: sessionmaker[Session],
+) -> None:
+    """A request's transaction, run on a thread, needs the event loop for its next step (FastAPI
+    schedules each step from there). A group waiting on the event loop for that transaction's
+    lock would wait for ever."""
 
-    committer.submit(gate := job(held))
-    assert entered.wait(10)  # the writer is busy: what comes next waits, as one group
-    first, follower = job(refused), job(adds("Follower"))
-    committer.submit(first)
-    committer.submit(follower)
-    release.set()
-    assert gate.future.result(10) == "held"
-    assert isinstance(first.future.exception(10), Conflict)
-    assert follower.future.result(10) == "Follower"
-    assert runs == ["refused", "refused"]  # straight through, then again with savepoints
-    assert isinstance(run_alone(refused).future.exception(), Conflict)
-    assert runs == ["refused"] * 3  # this group began with savepoints: it ran once
-    run_alone(clean)
-    run_alone(clean)
-    assert nested == [True, False]  # savepoints until a group passes without a refusal
-    committer.close()
+    async def scenario() -> str:
+        loop, committer = asyncio.get_running_loop(), GroupCommitter(factory)
+        holding = threading.Event()
+
+        def other_request() -> None:
+            with unit_of_work(factory) as db:
+                adds("Other")(db)
+                db.flush()  # holds the write lock (SQLite) and the audit head (PostgreSQL)
+                holding.set()
+                # Its next step needs the loop, as a request's commit does.
+                asyncio.run_coroutine_threadsafe(asyncio.sleep(0.2), loop).result(timeout=5)
+
+        other = threading.Thread(target=other_request)
+        other.start()
+        assert await asyncio.to_thread(holding.wait, 5)
+        answer = await asyncio.wait_for(committer.run(adds("Vital")), timeout=10)
+        await asyncio.to_thread(other.join, 10)
+        await committer.close()
+        return answer
+
+    assert asyncio.run(scenario()) == "Vital"
+    assert stored(factory)[0] == {"Other", "Vital"}

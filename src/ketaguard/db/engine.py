@@ -15,6 +15,9 @@ from ketaguard.db.writer_queue import QueuedConnection, queued_connect_args
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 # Execution option for connections that only read: on SQLite they skip taking the write lock.
 READ_ONLY_OPTION = "ketaguard_read_only"
+# Execution option for a write transaction that must not wait for this process's other writers:
+# on SQLite its beginning raises `WriteLockBusy` instead.
+NO_WAIT_OPTION = "ketaguard_no_wait"
 
 
 def parse_database_url(raw: str) -> URL:
@@ -86,7 +89,9 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
         # lock up front, in turn behind this process's other writers, makes writers queue instead.
         dbapi_connection = connection.connection.dbapi_connection
         assert isinstance(dbapi_connection, QueuedConnection)
-        dbapi_connection.begin_write()
+        dbapi_connection.begin_write(
+            wait=not connection.get_execution_options().get(NO_WAIT_OPTION)
+        )
 
 
 def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:

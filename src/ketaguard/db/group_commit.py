@@ -1,31 +1,37 @@
 """Group commit: many requests' writes in one transaction, each acknowledged only after it commits.
 
-A commit waits for the disk (fsync), and SQLite commits one transaction at a time: a bedside
-gateway's stream of small writes, each its own transaction, queues on the disk rather than on the
-processor. Here one thread per server process takes every write waiting for it, runs them in one
-transaction, and commits once. Each request still stands alone: its work is all-or-nothing, its
-error is its own, and it hears "done" only once the commit that holds its work has succeeded. If
-that commit fails, every request in the group is told so.
+A bedside gateway posts small writes many times a second. Each in its own transaction, they would
+queue on the commit (the disk's fsync), and on SQLite one at a time. Here the requests waiting
+together share one transaction and one commit. Each request still stands alone: its work is
+all-or-nothing, its error is its own, and it hears "done" only once the commit that holds its work
+has succeeded. If that commit fails, every request in the group is told so.
 
 Most groups run their work straight through. When a request in it is refused, the group is undone
 and run again with a savepoint around each request, which undoes the refused one alone; the next
 group then starts with savepoints too, until one passes without a refusal. So a group pays for
 savepoints only while refusals are about, and never runs more than twice.
+
+Where the work runs: on SQLite, when no other request of this process is writing, on the event
+loop itself, and only the commit on a thread. Handing each of a group's many quick statements to a
+thread would make the two threads pass Python's interpreter lock back and forth at every
+statement, which costs more than the statements. Anything that could wait on another request runs
+on a thread instead: on SQLite while another writer holds the lock, and always on PostgreSQL,
+whose row locks a group could meet. Waiting on the event loop would stop the very request it
+waits for, whose next step the loop must schedule.
 """
 
 import asyncio
-import queue
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketaguard.audit.service import chain_deferred, defer_chaining
+from ketaguard.db.engine import NO_WAIT_OPTION
 from ketaguard.db.session import JOB_SAVEPOINT
+from ketaguard.db.writer_queue import WriteLockBusy
 from ketaguard.kit.errors import DomainError
 
 T = TypeVar("T")
@@ -50,155 +56,191 @@ class Committer(Protocol):
 class _Job:
     work: Work[Any]
     lock_key: str
-    future: Future[Any] = field(default_factory=Future)
+    future: asyncio.Future[Any]
 
 
 class GroupCommitter:
-    """A writer thread that commits the work waiting for it as one transaction.
+    """Commits the work of the requests waiting together, from the event loop.
 
     Jobs run in the order of their `lock_key` (stable for equal keys), so that two groups, in two
     server processes, lock the rows they share in the same order and never wait for each other.
-    The thread starts with the first job, so a server forking its workers forks no thread.
     """
 
     def __init__(self, factory: sessionmaker[Session], *, max_group: int = MAX_GROUP) -> None:
         self._factory = factory
         self._max_group = max_group
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._started = threading.Lock()
-        self._closed = False
+        self._pending: list[_Job] = []
+        self._drainer: asyncio.Task[None] | None = None
         self._savepoints = False  # the previous group had a refusal
+        self._closed = False
 
     async def run(self, work: Work[T], *, lock_key: str = "") -> T:
-        job = _Job(work, lock_key)
-        self.submit(job)
-        result: T = await asyncio.wrap_future(job.future)
+        if self._closed:
+            raise RuntimeError("the group committer is closed")
+        job = _Job(work, lock_key, asyncio.get_running_loop().create_future())
+        self._pending.append(job)
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain())
+        result: T = await job.future
         return result
 
-    def submit(self, job: _Job) -> None:
-        with self._started:
-            if self._closed:
-                raise RuntimeError("the group committer is closed")
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._serve, name="ketaguard-group-commit", daemon=True
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                # Once round the loop first, so that requests already read join this group.
+                await asyncio.sleep(0)
+                group = self._pending[: self._max_group]
+                del self._pending[: self._max_group]
+                self._savepoints = await commit_group(
+                    self._factory, group, savepoints=self._savepoints
                 )
-                self._thread.start()
-            self._jobs.put(job)
+        finally:
+            self._drainer = None
 
-    def close(self) -> None:
-        """Commit what is queued, then stop the thread."""
-        with self._started:
-            self._closed = True
-            thread = self._thread
-            if thread is not None:
-                self._jobs.put(None)
-        if thread is not None:
-            thread.join()
-
-    def _serve(self) -> None:
-        while (first := self._jobs.get()) is not None:
-            group, stop = [first], False
-            while len(group) < self._max_group:
-                try:
-                    job = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stop = True
-                    break
-                group.append(job)
-            self._savepoints = commit_group(self._factory, group, savepoints=self._savepoints)
-            if stop:
-                return
+    async def close(self) -> None:
+        """Commit what is waiting; refuse what comes after."""
+        self._closed = True
+        if self._drainer is not None:
+            await self._drainer
 
 
-def commit_group(
+async def commit_group(
     factory: sessionmaker[Session], group: list[_Job], *, savepoints: bool = False
 ) -> bool:
     """Run the jobs in one transaction, commit it, then settle each job. Without `savepoints`
     the work runs straight through, and again with them if a job raises. Returns whether a job
     was refused (so the next group had better start with savepoints)."""
-    # A job whose client has gone away (its wait was cancelled) is not run: nobody would hear
-    # its outcome, and it can no longer be cancelled once it runs.
-    live = [job for job in group if job.future.set_running_or_notify_cancel()]
-    if not live:
+    # A request whose client has gone away (its wait was cancelled) is not run.
+    jobs = sorted((job for job in group if not job.future.done()), key=lambda job: job.lock_key)
+    if not jobs:
         return savepoints
-    if not savepoints and _commit_straight_through(factory, live):
-        return False
-    return _commit_with_savepoints(factory, live)
+    if not savepoints and (db := _write_transaction_now(factory)) is not None:
+        results = _run_straight_through(db, jobs)
+        if results is not None:
+            outcomes: list[tuple[_Job, Any]] = list(zip(jobs, results, strict=True))
+            try:
+                chain_deferred(db)
+                db.flush()
+            except Exception as exc:
+                db.close()
+                outcomes = _failed(outcomes, exc)
+            else:
+                outcomes = await asyncio.to_thread(_commit, db, outcomes)
+            _settle(outcomes)
+            return _refused(outcomes)
+        savepoints = True  # straight through it failed; no need to try that again
+    outcomes = await asyncio.to_thread(_run_and_commit, factory, jobs, savepoints)
+    _settle(outcomes)
+    return _refused(outcomes)
 
 
-def _ordered(jobs: list[_Job]) -> list[_Job]:
-    return sorted(jobs, key=lambda job: job.lock_key)
-
-
-def _commit_straight_through(factory: sessionmaker[Session], jobs: list[_Job]) -> bool:
-    """False, with nothing committed and no job settled, as soon as a job raises."""
-    results: list[Any] = []
+def _write_transaction_now(factory: sessionmaker[Session]) -> Session | None:
+    """A group's session with its SQLite write transaction begun, or None where beginning it
+    could wait on another request: on PostgreSQL, or while another writer holds SQLite's lock."""
+    bind = factory.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        return None
+    db = _group_session(factory)
     try:
-        with factory() as db:
-            defer_chaining(db)
-            for job in _ordered(jobs):
-                try:
-                    results.append(job.work(db))
-                except Exception:
-                    return False  # closing the session rolls back everyone's work
-            chain_deferred(db)
-            db.commit()
-    except Exception as exc:  # the commit, or the transaction itself, failed
-        for job in jobs:
-            job.future.set_exception(exc)
-        return True
-    for job, result in zip(_ordered(jobs), results, strict=True):
-        job.future.set_result(result)
-    return True
+        db.connection(execution_options={NO_WAIT_OPTION: True})
+    except WriteLockBusy:
+        db.close()
+        return None
+    return db
 
 
-def _commit_with_savepoints(factory: sessionmaker[Session], jobs: list[_Job]) -> bool:
-    outcomes: list[tuple[_Job, bool, Any]] = []  # the job, kept in the commit, result or error
+def _group_session(factory: sessionmaker[Session]) -> Session:
+    db = factory()
+    defer_chaining(db)
+    return db
+
+
+def _run_straight_through(db: Session, jobs: list[_Job]) -> list[Any] | None:
+    """Every job's result, or None, with everything undone, as soon as one raises."""
+    results = []
+    for job in jobs:
+        try:
+            results.append(job.work(db))
+        except Exception:
+            db.close()  # rolls back everyone's work
+            return None
+    return results
+
+
+def _run_and_commit(
+    factory: sessionmaker[Session], jobs: list[_Job], savepoints: bool
+) -> list[tuple[_Job, Any]]:
+    """The whole group on this (worker) thread: each job's result or error."""
+    if not savepoints:
+        db = _group_session(factory)
+        results = _run_straight_through(db, jobs)
+        if results is not None:
+            return _commit(db, list(zip(jobs, results, strict=True)))
+    db = _group_session(factory)
     try:
-        with factory() as db:
-            defer_chaining(db)
-            for job in _ordered(jobs):
-                kept, outcome = _run_in_savepoint(db, job.work)
-                outcomes.append((job, kept, outcome))
-            chain_deferred(db)
-            db.commit()
-    except Exception as exc:  # the commit, or the transaction itself, failed
-        refused = {id(job): outcome for job, kept, outcome in outcomes if not kept}
-        for job in jobs:
-            job.future.set_exception(refused.get(id(job), exc))
-        return True
-    for job, _, outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            job.future.set_exception(outcome)
-        else:
-            job.future.set_result(outcome)
-    return any(isinstance(outcome, BaseException) for _, _, outcome in outcomes)
+        outcomes = [(job, _run_in_savepoint(db, job.work)) for job in jobs]
+    except Exception as exc:  # the transaction itself is lost: nothing of it may commit
+        db.close()
+        return [(job, exc) for job in jobs]
+    return _commit(db, outcomes)
 
 
-def _run_in_savepoint(db: Session, work: Work[Any]) -> tuple[bool, Any]:
+def _run_in_savepoint(db: Session, work: Work[Any]) -> Any:
+    """The work's result, or the error that undid its savepoint (and only that)."""
     db.info[JOB_SAVEPOINT] = db.begin_nested()
     try:
         result = work(db)
         db.info[JOB_SAVEPOINT].commit()
-        return True, result
+        return result
     except DomainError as exc:
         # A refusal that keeps its own records (its audit event) keeps them, as a request does.
         if exc.keep_records:
             db.info[JOB_SAVEPOINT].commit()
         else:
             db.info[JOB_SAVEPOINT].rollback()
-        return exc.keep_records, exc
+        return exc
     except Exception as exc:
-        # Any other error is this job's alone; a transaction that cannot return to the
-        # savepoint (a lost connection) raises here and fails the whole group.
         db.info[JOB_SAVEPOINT].rollback()
-        return False, exc
+        return exc
     finally:
         db.info.pop(JOB_SAVEPOINT, None)
+
+
+def _commit(db: Session, outcomes: list[tuple[_Job, Any]]) -> list[tuple[_Job, Any]]:
+    """Chain the group's audit events and commit. If the commit fails, a job that kept records
+    (its work, or a refusal's audit event) hears of the failure; a refused job whose work was
+    undone keeps its refusal."""
+    try:
+        with db:
+            chain_deferred(db)
+            db.commit()
+    except Exception as exc:
+        return _failed(outcomes, exc)
+    return outcomes
+
+
+def _failed(outcomes: list[tuple[_Job, Any]], exc: Exception) -> list[tuple[_Job, Any]]:
+    return [(job, exc if _kept(outcome) else outcome) for job, outcome in outcomes]
+
+
+def _kept(outcome: Any) -> bool:
+    if isinstance(outcome, DomainError):
+        return outcome.keep_records
+    return not isinstance(outcome, BaseException)
+
+
+def _refused(outcomes: list[tuple[_Job, Any]]) -> bool:
+    return any(isinstance(outcome, BaseException) for _, outcome in outcomes)
+
+
+def _settle(outcomes: list[tuple[_Job, Any]]) -> None:
+    for job, outcome in outcomes:
+        if job.future.done():  # cancelled meanwhile
+            continue
+        if isinstance(outcome, BaseException):
+            job.future.set_exception(outcome)
+        else:
+            job.future.set_result(outcome)
 
 
 async def get_committer(request: Request) -> Committer:

@@ -38,6 +38,14 @@ class FairLock:
         # Handed over between the timeout and taking the mutex: it is ours after all.
         return True
 
+    def try_acquire(self) -> bool:
+        """The lock if nobody holds or waits for it; never waits."""
+        with self._mutex:
+            if self._held:
+                return False
+            self._held = True
+            return True
+
     def release(self) -> None:
         with self._mutex:
             if self._waiters:
@@ -56,6 +64,10 @@ def lock_for(path: str) -> FairLock:
         return _LOCKS.setdefault(path, FairLock())
 
 
+class WriteLockBusy(Exception):
+    """Another writer of this process holds the write lock, and the caller would not wait."""
+
+
 class QueuedConnection(sqlite3.Connection):
     """A SQLite connection that holds its file's write queue from BEGIN to COMMIT or ROLLBACK."""
 
@@ -63,9 +75,12 @@ class QueuedConnection(sqlite3.Connection):
     queue_timeout: float = 0.0
     _holding = False
 
-    def begin_write(self) -> None:
+    def begin_write(self, *, wait: bool = True) -> None:
         if self.write_queue is not None and not self._holding:
-            if not self.write_queue.acquire(self.queue_timeout):
+            if not wait:
+                if not self.write_queue.try_acquire():
+                    raise WriteLockBusy
+            elif not self.write_queue.acquire(self.queue_timeout):
                 raise sqlite3.OperationalError("database is locked (waited for other writers)")
             self._holding = True
         try:
