@@ -3,10 +3,12 @@
 import contextlib
 import uuid
 from collections.abc import Callable
+from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ketaguard.audit.models import AuditEvent
@@ -14,7 +16,9 @@ from ketaguard.audit.service import AuditContext, record, record_token_use
 from ketaguard.auth.models import ApiToken, User
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.secrets import token_hash
-from ketaguard.auth.service import create_api_token
+from ketaguard.auth.service import create_api_token, principal_for_token
+from ketaguard.kit.errors import Unauthenticated
+from ketaguard.kit.time import utcnow
 from tests.factories import Personas
 
 
@@ -137,3 +141,38 @@ def test_a_rolled_back_savepoint_keeps_what_was_recorded_before_it(
         )
     ).all()
     assert sorted(actions) == ["auth.token", "patient.list"]
+
+
+def test_a_token_is_looked_up_once_per_transaction(db: Session, personas: Personas) -> None:
+    """The requests of a group commit share a transaction; a gateway's share its token."""
+    issued = create_api_token(
+        db,
+        AuditContext(),
+        clinic=personas.clinic_a,
+        name="Chair 1 monitor",
+        scopes=[Permission.vitals_write],
+        created_by=personas.admin_a.id,
+    )
+    db.commit()
+    lookups: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM api_token" in statement:
+            lookups.append(statement)
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        first = principal_for_token(db, AuditContext(), issued.secret)
+        again = principal_for_token(db, AuditContext(), issued.secret)
+        assert again == first
+        assert first.token_id == issued.token.id
+        assert len(lookups) == 1
+        db.commit()  # a new transaction looks again, and sees a revocation
+        issued.token.revoked_at = utcnow()
+        db.flush()
+        with pytest.raises(Unauthenticated):
+            principal_for_token(db, AuditContext(), issued.secret)
+        assert len(lookups) == 2
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

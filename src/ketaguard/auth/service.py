@@ -430,10 +430,21 @@ _TOKEN_USED = (
 )
 
 
+# The tokens already looked up in the session's current transaction: the requests of a group
+# commit (ketaguard.db.group_commit) share one, and a gateway's share its token.
+_LOOKED_UP = "ketaguard.auth.tokens_looked_up"
+
+
 def principal_for_token(db: Session, context: AuditContext, secret: str) -> Principal:
-    token = (
-        db.connection().execute(_TOKEN_BY_HASH, {"token_hash": token_hash(secret)}).one_or_none()
-    )
+    digest, connection = token_hash(secret), db.connection()  # begins the transaction
+    looked_up: dict[str, Principal]
+    transaction, looked_up = db.info.get(_LOOKED_UP, (None, {}))
+    if transaction is not db.get_transaction():
+        transaction, looked_up = db.get_transaction(), {}
+        db.info[_LOOKED_UP] = (transaction, looked_up)
+    if (known := looked_up.get(digest)) is not None:
+        return known
+    token = connection.execute(_TOKEN_BY_HASH, {"token_hash": digest}).one_or_none()
     if token is None or token.revoked_at is not None:
         refuse(
             db,
@@ -447,11 +458,12 @@ def principal_for_token(db: Session, context: AuditContext, secret: str) -> Prin
     # Every use is in the audit trail with its time; the column only answers "still in use?".
     # Writing it on every request would make a gateway's concurrent posts queue on its row.
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
-        db.connection().execute(_TOKEN_USED, {"token_id": token.id, "now": now})
-    return Principal(
+        connection.execute(_TOKEN_USED, {"token_id": token.id, "now": now})
+    principal = looked_up[digest] = Principal(
         kind=PrincipalKind.token,
         organisation_id=token.organisation_id,
         token_id=token.id,
         token_clinic_id=token.clinic_id,
         token_scopes=frozenset(Permission(scope) for scope in token.scopes.split()),
     )
+    return principal
