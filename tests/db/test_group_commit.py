@@ -1,12 +1,15 @@
 """Group commit: requests share a transaction, but each one's work and errors stay its own."""
 
 import asyncio
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketaguard.audit.models import AuditEvent, AuditHead
@@ -266,3 +269,53 @@ def test_a_group_waiting_for_another_writer_never_holds_up_the_event_loop(
 
     assert asyncio.run(scenario()) == "Vital"
     assert stored(factory)[0] == {"Other", "Vital"}
+
+
+def test_a_group_that_cannot_begin_tells_each_request(factory: sessionmaker[Session]) -> None:
+    def unreachable() -> Session:
+        raise OperationalError("connect", {}, Exception("the database is unreachable"))
+
+    broken = cast(sessionmaker[Session], unreachable)
+    broken.kw = factory.kw  # type: ignore[attr-defined]
+
+    async def scenario() -> list[object]:
+        committer = GroupCommitter(broken)
+        answers = await asyncio.gather(
+            committer.run(adds("One")), committer.run(adds("Two")), return_exceptions=True
+        )
+        await committer.close()
+        return list(answers)
+
+    answers = asyncio.run(asyncio.wait_for(scenario(), timeout=10))
+    assert all(isinstance(answer, OperationalError) for answer in answers)
+
+
+def test_a_group_meeting_another_processs_sqlite_lock_waits_off_the_event_loop(
+    factory: sessionmaker[Session], scratch_engine: Engine
+) -> None:
+    if scratch_engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's file lock; on PostgreSQL every group runs on a thread")
+    # A connection of its own, outside this process's write queue, as another process's is.
+    other = sqlite3.connect(scratch_engine.url.database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+
+    async def scenario() -> tuple[str, int]:
+        committer, ticks = GroupCommitter(factory), 0
+
+        async def ticking() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(ticking())
+        asyncio.get_running_loop().call_later(0.3, other.rollback)
+        answer = await asyncio.wait_for(committer.run(adds("After the lock")), timeout=10)
+        ticker.cancel()
+        await committer.close()
+        return answer, ticks
+
+    answer, ticks = asyncio.run(scenario())
+    other.close()
+    assert answer == "After the lock"
+    assert ticks >= 10  # the loop went on while the group waited for the lock

@@ -91,9 +91,12 @@ class GroupCommitter:
                 await asyncio.sleep(0)
                 group = self._pending[: self._max_group]
                 del self._pending[: self._max_group]
-                self._savepoints = await commit_group(
-                    self._factory, group, savepoints=self._savepoints
-                )
+                try:
+                    self._savepoints = await commit_group(
+                        self._factory, group, savepoints=self._savepoints
+                    )
+                except Exception as exc:  # no transaction could begin: tell them, go on
+                    _settle([(job, exc) for job in group])
         finally:
             self._drainer = None
 
@@ -136,7 +139,8 @@ async def commit_group(
 
 def _write_transaction_now(factory: sessionmaker[Session]) -> Session | None:
     """A group's session with its SQLite write transaction begun, or None where beginning it
-    could wait on another request: on PostgreSQL, or while another writer holds SQLite's lock."""
+    could wait on another request: on PostgreSQL, or while another writer (of this process or
+    another) holds SQLite's lock."""
     bind = factory.kw.get("bind")
     if bind is None or bind.dialect.name != "sqlite":
         return None

@@ -76,6 +76,8 @@ class QueuedConnection(sqlite3.Connection):
     _holding = False
 
     def begin_write(self, *, wait: bool = True) -> None:
+        """BEGIN IMMEDIATE in turn behind this process's other writers; with `wait=False`,
+        `WriteLockBusy` at once instead of waiting for any writer, of this process or another."""
         if self.write_queue is not None and not self._holding:
             if not wait:
                 if not self.write_queue.try_acquire():
@@ -84,10 +86,25 @@ class QueuedConnection(sqlite3.Connection):
                 raise sqlite3.OperationalError("database is locked (waited for other writers)")
             self._holding = True
         try:
-            self.execute("BEGIN IMMEDIATE")
+            if wait:
+                self.execute("BEGIN IMMEDIATE")
+            else:
+                self._begin_without_waiting()
         except BaseException:
             self._leave_queue()
             raise
+
+    def _begin_without_waiting(self) -> None:
+        busy_timeout = self.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.execute("PRAGMA busy_timeout=0")
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+                raise WriteLockBusy from exc
+            raise
+        finally:
+            self.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
 
     def _leave_queue(self) -> None:
         if self._holding and self.write_queue is not None:
