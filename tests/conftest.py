@@ -137,6 +137,15 @@ def scratch_url(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def scratch_engine(scratch_url: str) -> Iterator[Engine]:
+    """An engine on `scratch_url`, migrated and holding the built-in protocols."""
+    engine = build_engine(Settings(database_url=scratch_url))
+    prepare_database(engine)
+    yield engine
+    engine.dispose()
+
+
 def pytest_report_header() -> str:
     url = requested_url()
     where = url.render_as_string(hide_password=True) if url else "a temporary SQLite file"

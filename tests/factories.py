@@ -10,9 +10,11 @@ import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from ketaguard.audit.service import AuditContext
 from ketaguard.auth.mfa import decrypt_secret
 from ketaguard.auth.models import AccountKind, User
-from ketaguard.auth.service import create_user
+from ketaguard.auth.permissions import Permission
+from ketaguard.auth.service import IssuedToken, create_api_token, create_user
 from ketaguard.clinics.models import Clinic, Organisation, Role
 from ketaguard.clinics.service import add_membership, create_clinic, create_organisation
 from ketaguard.kit.time import utcnow
@@ -223,3 +225,15 @@ def make_active_plan(
     )
     change_status(db, prescriber, AuditContext(), plan.id, PlanStatus.active, "eligible, start")
     return plan
+
+
+def issue_token(db: Session, personas: Personas, name: str, *scopes: Permission) -> IssuedToken:
+    """An API token for clinic A, issued by its admin."""
+    return create_api_token(
+        db,
+        AuditContext(),
+        clinic=personas.clinic_a,
+        name=name,
+        scopes=list(scopes),
+        created_by=personas.admin_a.id,
+    )

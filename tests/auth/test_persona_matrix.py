@@ -7,11 +7,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from ketaguard.audit.service import AuditContext
 from ketaguard.auth.models import User
 from ketaguard.auth.permissions import Permission
-from ketaguard.auth.service import create_api_token
-from tests.factories import Personas
+from tests.factories import Personas, issue_token
 
 # persona: (sees patient A in the list (None: may not list), read A, create in A, update A,
 #           read own record through the patient portal)
@@ -38,14 +36,7 @@ def _client_for(
     if not persona.endswith("_token"):
         return login(getattr(personas, persona))
     scope = Permission.vitals_write if persona == "vitals_token" else Permission.patient_read
-    issued = create_api_token(
-        db,
-        AuditContext(),
-        clinic=personas.clinic_a,
-        name=persona,
-        scopes=[scope],
-        created_by=personas.admin_a.id,
-    )
+    issued = issue_token(db, personas, persona, scope)
     client = TestClient(app)
     client.headers["Authorization"] = f"Bearer {issued.secret}"
     return client

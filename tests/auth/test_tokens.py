@@ -16,10 +16,10 @@ from ketaguard.audit.service import AuditContext, record, record_token_use
 from ketaguard.auth.models import ApiToken, User
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.secrets import token_hash
-from ketaguard.auth.service import create_api_token, principal_for_token
+from ketaguard.auth.service import principal_for_token
 from ketaguard.kit.errors import Unauthenticated
 from ketaguard.kit.time import utcnow
-from tests.factories import Personas
+from tests.factories import Personas, issue_token
 
 
 def test_admin_issues_a_scoped_token_shown_once_and_stored_hashed(
@@ -96,14 +96,7 @@ def test_a_made_up_token_is_refused_and_audited(
 def test_a_token_request_that_audits_nothing_itself_gets_its_own_event(
     app: FastAPI, client: TestClient, personas: Personas, db: Session
 ) -> None:
-    issued = create_api_token(
-        db,
-        AuditContext(),
-        clinic=personas.clinic_a,
-        name="Ward display",
-        scopes=[Permission.patient_read],
-        created_by=personas.admin_a.id,
-    )
+    issued = issue_token(db, personas, "Ward display", Permission.patient_read)
     display = TestClient(app)
     display.headers["Authorization"] = f"Bearer {issued.secret}"
     # Listing open alerts records no event of its own.
@@ -116,14 +109,7 @@ def test_a_token_request_that_audits_nothing_itself_gets_its_own_event(
 def test_a_rolled_back_savepoint_keeps_what_was_recorded_before_it(
     personas: Personas, db: Session
 ) -> None:
-    issued = create_api_token(
-        db,
-        AuditContext(),
-        clinic=personas.clinic_a,
-        name="Chair 2 monitor",
-        scopes=[Permission.vitals_write],
-        created_by=personas.admin_a.id,
-    )
+    issued = issue_token(db, personas, "Chair 2 monitor", Permission.vitals_write)
     context = AuditContext(
         organisation_id=personas.clinic_a.organisation_id, actor_token_id=issued.token.id
     )
@@ -145,14 +131,7 @@ def test_a_rolled_back_savepoint_keeps_what_was_recorded_before_it(
 
 def test_a_token_is_looked_up_once_per_transaction(db: Session, personas: Personas) -> None:
     """The requests of a group commit share a transaction; a gateway's share its token."""
-    issued = create_api_token(
-        db,
-        AuditContext(),
-        clinic=personas.clinic_a,
-        name="Chair 1 monitor",
-        scopes=[Permission.vitals_write],
-        created_by=personas.admin_a.id,
-    )
+    issued = issue_token(db, personas, "Chair 1 monitor", Permission.vitals_write)
     db.commit()
     lookups: list[str] = []
 

@@ -3,7 +3,6 @@
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -13,14 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from ketaguard.audit.models import AuditEvent
-from ketaguard.bootstrap import prepare_database
 from ketaguard.checkins import outbox
 from ketaguard.checkins.models import CheckinDue, OutboxChannel, OutboxMessage, OutboxStatus
 from ketaguard.checkins.reminders import BODY, SUBJECT, queue_reminders
 from ketaguard.checkins.worker import WORKER, run_checkin_jobs
 from ketaguard.cli import app
 from ketaguard.config import ConfigurationError, Settings
-from ketaguard.db.engine import build_engine, build_sessionmaker
+from ketaguard.db.engine import build_sessionmaker
 from ketaguard.db.session import unit_of_work
 from ketaguard.kit.time import utcnow
 from tests.factories import Personas
@@ -101,14 +99,6 @@ class Recording:
 def recording_delivery(settings: Settings) -> Recording:
     """A delivery factory as an operator would name one in KETAGUARD_OUTBOX_DELIVERY."""
     return Recording()
-
-
-@pytest.fixture
-def scratch_engine(scratch_url: str) -> Iterator[Engine]:
-    engine = build_engine(Settings(database_url=scratch_url))
-    prepare_database(engine)
-    yield engine
-    engine.dispose()
 
 
 def _queue(factory: sessionmaker[Session], count: int) -> list[uuid.UUID]:

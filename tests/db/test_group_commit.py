@@ -4,7 +4,6 @@ import asyncio
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import cast
 
 import pytest
@@ -15,21 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from ketaguard.audit.models import AuditEvent, AuditHead
 from ketaguard.audit.service import AuditContext, record, verify_chain
 from ketaguard.auth.service import refuse
-from ketaguard.bootstrap import prepare_database
 from ketaguard.clinics.models import Organisation
-from ketaguard.config import Settings
-from ketaguard.db.engine import build_engine, build_sessionmaker
+from ketaguard.db.engine import build_sessionmaker
 from ketaguard.db.group_commit import GroupCommitter, Work, _Job, commit_group
 from ketaguard.db.session import unit_of_work
 from ketaguard.kit.errors import Conflict, Forbidden
-
-
-@pytest.fixture
-def scratch_engine(scratch_url: str) -> Iterator[Engine]:
-    engine = build_engine(Settings(database_url=scratch_url))
-    prepare_database(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ketaguard.audit.service import AuditContext
 from ketaguard.auth.models import User
 from ketaguard.auth.permissions import Permission
-from ketaguard.auth.service import create_api_token, principal_for_user
+from ketaguard.auth.service import principal_for_user
 from ketaguard.kit.time import utcnow
 from ketaguard.plans.models import PlanStatus
 from ketaguard.plans.schemas import Goal, PlanCreate
@@ -23,7 +23,7 @@ from ketaguard.protocols.loader import load_builtin
 from ketaguard.sessions.booking import book
 from ketaguard.sessions.models import TreatmentSession
 from ketaguard.sessions.schemas import BookingRequest
-from tests.factories import Personas
+from tests.factories import Personas, issue_token
 
 GOALS = [Goal(kind="phq9_response", description="PHQ-9 halved", by_week=4)]
 
@@ -83,14 +83,7 @@ def esketamine(eligible: Personas, db: Session) -> str:
 
 @pytest.fixture
 def gateway(eligible: Personas, db: Session, app: FastAPI) -> TestClient:
-    issued = create_api_token(
-        db,
-        AuditContext(),
-        clinic=eligible.clinic_a,
-        name="Chair 2 monitor",
-        scopes=[Permission.vitals_write],
-        created_by=eligible.admin_a.id,
-    )
+    issued = issue_token(db, eligible, "Chair 2 monitor", Permission.vitals_write)
     client = TestClient(app)
     client.headers["Authorization"] = f"Bearer {issued.secret}"
     return client

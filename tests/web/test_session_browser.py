@@ -17,7 +17,7 @@ from playwright.sync_api import Locator, Page, ViewportSize, expect
 
 from ketaguard.audit.service import AuditContext
 from ketaguard.auth.permissions import Permission
-from ketaguard.auth.service import create_api_token, principal_for_user
+from ketaguard.auth.service import principal_for_user
 from ketaguard.clinics.models import Organisation
 from ketaguard.kit.time import utcnow
 from ketaguard.protocols.loader import load_builtin
@@ -25,7 +25,14 @@ from ketaguard.sessions.booking import book
 from ketaguard.sessions.models import TreatmentSession
 from ketaguard.sessions.run import clear_for_discharge
 from ketaguard.sessions.schemas import BookingRequest
-from tests.factories import PASSWORD, Personas, make_active_plan, make_eligible, make_personas
+from tests.factories import (
+    PASSWORD,
+    Personas,
+    issue_token,
+    make_active_plan,
+    make_eligible,
+    make_personas,
+)
 from tests.web.conftest import LiveSite
 
 Screenshot = Callable[[Page, str], Path]
@@ -61,14 +68,7 @@ def chair(live_site: LiveSite) -> Chair:
             plan.id,
             BookingRequest(local_start=datetime.combine(today, time(0, 5))),
         )
-        token = create_api_token(
-            db,
-            AuditContext(),
-            clinic=personas.clinic_a,
-            name="Chair 1 monitor",
-            scopes=[Permission.vitals_write],
-            created_by=personas.admin_a.id,
-        )
+        token = issue_token(db, personas, "Chair 1 monitor", Permission.vitals_write)
     return Chair(personas, plan.id, session.id, token.secret)
 
 

@@ -18,11 +18,9 @@ from sqlalchemy.orm import Session
 
 from ketaguard.alerts.models import Alert
 from ketaguard.audit.models import AuditEvent
-from ketaguard.audit.service import AuditContext
 from ketaguard.auth.deps import AUTO_REFRESH_HEADER
 from ketaguard.auth.models import LoginSession, User
 from ketaguard.auth.permissions import Permission
-from ketaguard.auth.service import create_api_token
 from ketaguard.kit.time import utcnow
 from ketaguard.plans.models import TreatmentPlan
 from ketaguard.protocols.loader import load_builtin
@@ -31,7 +29,7 @@ from ketaguard.sessions.models import SessionStatus, TreatmentSession
 from ketaguard.web.schedule_routes import NO_REASON
 from ketaguard.web.schedule_view import NUMBER_LABELS, RULE_TITLES, shown
 from ketaguard.web.session_forms import DECISION_NEEDED
-from tests.factories import Personas, make_active_plan
+from tests.factories import Personas, issue_token, make_active_plan
 from tests.sessions.test_session_flow import _session
 from tests.web.forms import BROWSER, csrf_of, field_error, row_counts, web_login
 
@@ -449,14 +447,7 @@ def test_a_session_runs_from_check_in_to_the_rems_form(
 @pytest.fixture
 def gateway(eligible: Personas, db: Session, app: FastAPI) -> TestClient:
     """A bedside monitor's gateway, with an API token that may post vitals."""
-    issued = create_api_token(
-        db,
-        AuditContext(),
-        clinic=eligible.clinic_a,
-        name="Chair 2 monitor",
-        scopes=[Permission.vitals_write],
-        created_by=eligible.admin_a.id,
-    )
+    issued = issue_token(db, eligible, "Chair 2 monitor", Permission.vitals_write)
     return TestClient(app, headers={"Authorization": f"Bearer {issued.secret}"})
 
 
