@@ -1,5 +1,6 @@
 """Escalation, missed checks, the alert stream, and concurrent writers on one session."""
 
+import asyncio
 import json
 import threading
 import uuid
@@ -21,6 +22,7 @@ from ketaguard.bootstrap import prepare_database
 from ketaguard.clinics.models import Role
 from ketaguard.config import Settings
 from ketaguard.db.engine import build_engine, build_sessionmaker
+from ketaguard.db.group_commit import _Job, commit_group
 from ketaguard.db.session import unit_of_work
 from ketaguard.kit.time import utcnow
 from ketaguard.monitoring.vitals import Reading
@@ -153,4 +155,49 @@ def test_concurrent_writers_on_one_session_keep_every_reading(scratch_url: str) 
         assert len(rows) == writers * batches
         session = db.get_one(TreatmentSession, session_id)
         assert session.revision == 1 + writers * batches
+    engine.dispose()
+
+
+def test_requests_on_one_session_in_one_group_each_count(scratch_url: str) -> None:
+    """One raises an alert (the session is loaded and changed), the next does not (plain
+    statements): the second must see the first's change, and each adds one revision."""
+    engine = build_engine(Settings(database_url=scratch_url))
+    prepare_database(engine)
+    factory = build_sessionmaker(engine)
+    with unit_of_work(factory) as db:
+        personas = make_eligible(db, make_personas(db))
+        session_id = uuid.UUID(_session(db, personas, "esketamine-trd"))
+        nurse = principal_for_user(db, personas.nurse_a, None)
+        check_in(db, nurse, AuditContext(), session_id)
+        revision = db.get_one(TreatmentSession, session_id).revision
+    at = utcnow() - timedelta(minutes=5)
+
+    def posting(*readings: Reading) -> Callable[[Session], int]:
+        def work(db: Session) -> int:
+            ingested = ingest_vitals(
+                db, nurse, AuditContext(), session_id, list(readings), source=ReadingSource.staff
+            )
+            return len(ingested.alerts)
+
+        return work
+
+    high = posting(
+        Reading(vital="systolic_bp", value=186, measured_at=at),
+        Reading(vital="diastolic_bp", value=104, measured_at=at),
+    )
+    calm = posting(Reading(vital="heart_rate", value=72, measured_at=at + timedelta(seconds=1)))
+
+    async def group() -> list[int]:
+        loop = asyncio.get_running_loop()
+        jobs = [_Job(work, str(session_id), loop.create_future()) for work in (high, calm)]
+        await commit_group(factory, jobs)
+        return [job.future.result() for job in jobs]
+
+    raised, calm_raised = asyncio.run(group())
+    assert raised > 0
+    assert calm_raised == 0
+    with unit_of_work(factory) as db:
+        assert db.get_one(TreatmentSession, session_id).revision == revision + 2
+        stored = db.scalars(select(VitalReading).where(VitalReading.session_id == session_id))
+        assert len(stored.all()) == 3
     engine.dispose()

@@ -157,8 +157,9 @@ async def _ingest(
     readings_by_device: Callable[[], dict[str, list[Reading]]],
     source: ReadingSource,
 ) -> IngestOut:
-    """Checks the caller, then reads the readings (so a refused caller learns nothing of its
-    body's problems), then stores them: all inside one request's share of a group commit."""
+    """Checks the caller, then reads the readings, then stores them, all in this request's
+    share of a group commit. A FHIR body is read only once the caller is let in, so a refused
+    caller learns nothing of its problems; a JSON body's shape was checked before, by its schema."""
 
     def work(db: Session) -> IngestOut:
         principal = caller.principal(db, Permission.vitals_write)

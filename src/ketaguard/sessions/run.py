@@ -386,6 +386,9 @@ _INSERT_READINGS = PlainInsert(
 def _recording_target(db: Session, principal: Principal, session_id: uuid.UUID) -> _Target:
     """The session, its row locked as `locked_session` locks it, read in one query without
     loading the session and its patient."""
+    # Plain statements skip the session's autoflush: what an earlier request of the same group
+    # changed through the ORM (a session it moved, its revision) must reach the database first.
+    db.flush()
     row = db.connection().execute(_RECORDING_TARGET, {"target_id": session_id}).one_or_none()
     if row is None:
         raise NotFound("No such session")
