@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ketaguard.audit.service import chain_deferred, defer_chaining
 from ketaguard.db.engine import NO_WAIT_OPTION
-from ketaguard.db.session import JOB_SAVEPOINT
+from ketaguard.db.session import JOB_SAVEPOINT, NO_SAVEPOINTS
 from ketaguard.db.writer_queue import WriteLockBusy
 from ketaguard.kit.errors import DomainError
 
@@ -160,7 +160,9 @@ def _group_session(factory: sessionmaker[Session]) -> Session:
 
 
 def _run_straight_through(db: Session, jobs: list[_Job]) -> list[Any] | None:
-    """Every job's result, or None, with everything undone, as soon as one raises."""
+    """Every job's result, or None, with everything undone, as soon as one raises (or would
+    undo its own work, which only a savepoint could do alone)."""
+    db.info[NO_SAVEPOINTS] = True
     results = []
     for job in jobs:
         try:

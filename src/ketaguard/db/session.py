@@ -11,6 +11,12 @@ from ketaguard.kit.errors import DomainError
 
 # Set while a group commit runs one request's work in a savepoint of the group's transaction.
 JOB_SAVEPOINT = "ketaguard.db.job_savepoint"
+# Set while a group commit runs its requests' work straight through, with no savepoints.
+NO_SAVEPOINTS = "ketaguard.db.no_savepoints"
+
+
+class WorkDiscarded(Exception):
+    """A request's work cannot be undone alone here: its group runs again, with savepoints."""
 
 
 def discard_work(db: Session) -> None:
@@ -19,6 +25,8 @@ def discard_work(db: Session) -> None:
     The unit is the request's transaction, or, in a group commit, this request's savepoint:
     rolling back the whole transaction there would undo other requests' work with it.
     """
+    if db.info.get(NO_SAVEPOINTS):
+        raise WorkDiscarded
     savepoint: SessionTransaction | None = db.info.get(JOB_SAVEPOINT)
     if savepoint is None:
         db.rollback()
