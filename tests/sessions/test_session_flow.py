@@ -1,7 +1,7 @@
 """Running sessions through the API, as a nurse, a prescriber and a bedside gateway would."""
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -28,9 +28,14 @@ from tests.factories import Personas, issue_token
 GOALS = [Goal(kind="phq9_response", description="PHQ-9 halved", by_week=4)]
 
 
+def _clinic_today(personas: Personas) -> date:
+    """Clinic A's date now: near midnight UTC it is not UTC's."""
+    return utcnow().astimezone(ZoneInfo(personas.clinic_a.timezone)).date()
+
+
 def _session(db: Session, personas: Personas, protocol: str) -> str:
     prescriber = principal_for_user(db, personas.prescriber_a, None)
-    local_today = utcnow().astimezone(ZoneInfo(personas.clinic_a.timezone)).date()
+    local_today = _clinic_today(personas)
     plan = create_plan(
         db,
         prescriber,
@@ -158,7 +163,7 @@ def test_a_full_esketamine_session_with_a_device_gateway(
     assert nurse.get(f"/api/rems/forms/{form['id']}.html").status_code == 200
     submitted = nurse.post(
         f"/api/rems/forms/{form['id']}/submitted",
-        json={"submitted_on": utcnow().date().isoformat(), "method": "online"},
+        json={"submitted_on": _clinic_today(eligible).isoformat(), "method": "online"},
     )
     assert submitted.json()["state"] == "submitted"
     assert nurse.get("/api/rems/forms", params={"state": "submitted"}).json()[0]["id"] == form["id"]
