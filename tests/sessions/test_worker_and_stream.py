@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from ketaguard.alerts.models import Alert, AlertSeverity
 from ketaguard.alerts.service import raise_alert
@@ -17,6 +17,7 @@ from ketaguard.alerts.worker import escalate_due, raise_missed_readings
 from ketaguard.app import create_app
 from ketaguard.audit.service import AuditContext
 from ketaguard.auth.models import User
+from ketaguard.auth.principal import Principal
 from ketaguard.auth.service import principal_for_user
 from ketaguard.bootstrap import prepare_database
 from ketaguard.clinics.models import Role
@@ -113,16 +114,20 @@ def test_the_stream_sends_new_alerts_of_the_callers_clinics(scratch_url: str) ->
     engine.dispose()
 
 
-def test_concurrent_writers_on_one_session_keep_every_reading(scratch_url: str) -> None:
-    """Two nurses and a gateway posting at once: no reading lost, every write counted."""
-    engine = build_engine(Settings(database_url=scratch_url))
-    prepare_database(engine)
-    factory = build_sessionmaker(engine)
+def _checked_in(factory: sessionmaker[Session]) -> tuple[uuid.UUID, Principal]:
+    """A checked-in esketamine session, committed, and the nurse who checked the patient in."""
     with unit_of_work(factory) as db:
         personas = make_eligible(db, make_personas(db))
         session_id = uuid.UUID(_session(db, personas, "esketamine-trd"))
         nurse = principal_for_user(db, personas.nurse_a, None)
         check_in(db, nurse, AuditContext(), session_id)
+    return session_id, nurse
+
+
+def test_concurrent_writers_on_one_session_keep_every_reading(scratch_engine: Engine) -> None:
+    """Two nurses and a gateway posting at once: no reading lost, every write counted."""
+    factory = build_sessionmaker(scratch_engine)
+    session_id, nurse = _checked_in(factory)
     writers, batches = 3, 8
     errors: list[BaseException] = []
 
@@ -155,20 +160,14 @@ def test_concurrent_writers_on_one_session_keep_every_reading(scratch_url: str) 
         assert len(rows) == writers * batches
         session = db.get_one(TreatmentSession, session_id)
         assert session.revision == 1 + writers * batches
-    engine.dispose()
 
 
-def test_requests_on_one_session_in_one_group_each_count(scratch_url: str) -> None:
+def test_requests_on_one_session_in_one_group_each_count(scratch_engine: Engine) -> None:
     """One raises an alert (the session is loaded and changed), the next does not (plain
     statements): the second must see the first's change, and each adds one revision."""
-    engine = build_engine(Settings(database_url=scratch_url))
-    prepare_database(engine)
-    factory = build_sessionmaker(engine)
+    factory = build_sessionmaker(scratch_engine)
+    session_id, nurse = _checked_in(factory)
     with unit_of_work(factory) as db:
-        personas = make_eligible(db, make_personas(db))
-        session_id = uuid.UUID(_session(db, personas, "esketamine-trd"))
-        nurse = principal_for_user(db, personas.nurse_a, None)
-        check_in(db, nurse, AuditContext(), session_id)
         revision = db.get_one(TreatmentSession, session_id).revision
     at = utcnow() - timedelta(minutes=5)
 
@@ -200,4 +199,3 @@ def test_requests_on_one_session_in_one_group_each_count(scratch_url: str) -> No
         assert db.get_one(TreatmentSession, session_id).revision == revision + 2
         stored = db.scalars(select(VitalReading).where(VitalReading.session_id == session_id))
         assert len(stored.all()) == 3
-    engine.dispose()
