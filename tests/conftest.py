@@ -29,6 +29,10 @@ from tests.factories import Personas, login_over_http, make_eligible, make_perso
 
 T = TypeVar("T")
 
+# An active plan for patient A and a check-in open now: for the check-in API's tests and the
+# portal's pages.
+pytest_plugins = ["tests.checkins.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -16,17 +16,21 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ketaguard.app import create_app
+from ketaguard.auth.models import User
 from ketaguard.bootstrap import prepare_database
 from ketaguard.config import Environment, Settings
 from ketaguard.db.engine import build_engine
 from ketaguard.web.assets import missing_vendor_files
 from tests.databases import scratch_database
 from tests.factories import Personas, make_personas
+from tests.web import forms
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -139,3 +143,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("screenshots of the web pages")
         for path in _screenshots_taken:
             terminalreporter.write_line(str(path))
+
+
+@pytest.fixture
+def as_user(app: FastAPI, client: TestClient, db: Session) -> forms.Browse:
+    """A browser of the user's own, logged in through the pages (MFA where the role needs it)."""
+
+    def log_in(user: User) -> forms.Browser:
+        browser = forms.Browser(app, headers=forms.BROWSER)
+        browser.csrf = forms.csrf_of(forms.web_login(browser, db, user))
+        return browser
+
+    return log_in

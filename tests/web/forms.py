@@ -2,6 +2,7 @@
 
 import html
 import re
+from collections.abc import Callable
 
 import pyotp
 from fastapi.testclient import TestClient
@@ -91,3 +92,12 @@ def row_counts(db: Session) -> dict[str, int]:
     """Rows in every table of the database, as this session sees them."""
     names = inspect(db.connection()).get_table_names()
     return {name: db.scalar(select(func.count()).select_from(table(name))) or 0 for name in names}
+
+
+class Browser(TestClient):
+    """A person's browser: its cookies, and the CSRF token its pages carry."""
+
+    csrf = ""
+
+
+Browse = Callable[[User], Browser]

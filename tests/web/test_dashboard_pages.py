@@ -16,9 +16,8 @@ from ketaguard.sessions import run
 from tests.dependence.builders import CONTEXT, set_settings
 from tests.dependence.test_reviews_api import today
 from tests.factories import Personas
-from tests.web.test_dependence_pages import Browse, as_user, rems_form, urgent
-
-__all__ = ["as_user"]  # the fixture, used by name
+from tests.web.forms import Browse
+from tests.web.test_dependence_pages import rems_form, urgent
 
 SECTIONS = ("sessions", "alerts", "reviews", "rems", "dependence")
 

@@ -5,19 +5,15 @@ a refused decision changing nothing, who may decide, referrals, and the REMS for
 import json
 import re
 import uuid
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaguard.audit.models import AuditEvent
-from ketaguard.auth.models import User
 from ketaguard.dependence.models import (
     DependenceDecision,
     DependenceReview,
@@ -32,27 +28,9 @@ from ketaguard.sessions.models import RemsForm
 from tests.dependence.builders import Course, enrol, ketamine_use, set_settings
 from tests.dependence.test_reviews_api import today
 from tests.factories import Personas, make_patient
-from tests.web.forms import BROWSER, csrf_of, field_error, web_login
+from tests.web.forms import Browse, Browser, field_error
 
-
-class Browser(TestClient):
-    csrf = ""
-
-
-Browse = Callable[[User], Browser]
 REASON = "Reported ketamine use outside the clinic; discussed with the patient today"
-
-
-@pytest.fixture
-def as_user(app: FastAPI, client: TestClient, db: Session) -> Browse:
-    """A browser of the user's own, logged in through the pages (MFA where the role needs it)."""
-
-    def log_in(user: User) -> Browser:
-        browser = Browser(app, headers=BROWSER)
-        browser.csrf = csrf_of(web_login(browser, db, user))
-        return browser
-
-    return log_in
 
 
 def _post(browser: Browser, url: str, data: dict[str, str | list[str]]) -> Response:

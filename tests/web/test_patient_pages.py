@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy import select
@@ -32,22 +31,9 @@ from ketaguard.sessions.models import TreatmentSession
 from ketaguard.web.patient_view import DEPENDENCE_NOTICE, ELIGIBILITY_NOTICE
 from tests.dependence.builders import CONTEXT, Course, enrol, ketamine_use, phq9, set_settings
 from tests.factories import Personas
-from tests.web.forms import BROWSER, web_login
+from tests.web.forms import BROWSER, Browse
 
-Browse = Callable[[User], TestClient]
 BASELINE_PHQ9 = 20
-
-
-@pytest.fixture
-def as_user(app: FastAPI, client: TestClient, db: Session) -> Browse:
-    """A browser of the user's own, logged in through the pages (MFA where the role needs it)."""
-
-    def log_in(user: User) -> TestClient:
-        browser = TestClient(app, headers=BROWSER)
-        web_login(browser, db, user)
-        return browser
-
-    return log_in
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,9 @@ import html
 import json
 import re
 import uuid
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
@@ -18,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaguard.audit.models import AuditEvent
-from ketaguard.auth.models import AccountKind, User
+from ketaguard.auth.models import AccountKind
 from ketaguard.auth.service import create_user
 from ketaguard.checkins import outcomes
 from ketaguard.checkins.models import Checkin, CheckinDue, DueStatus
@@ -27,43 +25,12 @@ from ketaguard.plans.models import TreatmentPlan
 from ketaguard.screening.instruments import get_instrument
 from ketaguard.screening.models import ScreeningResponse
 from ketaguard.web.portal_forms import URINARY_WORDS, WITHDRAWAL_WORDS
-from tests.checkins.test_dues import book, dues, local_today
-from tests.factories import PASSWORD, Personas, make_active_plan
-from tests.web.forms import BROWSER, csrf_of, field_error, web_login
+from tests.checkins.test_dues import book, local_today
+from tests.factories import PASSWORD, Personas
+from tests.web.forms import BROWSER, Browse, Browser, csrf_of, field_error
 
 PHQ9 = get_instrument("phq9")
 SDS = get_instrument("sds")
-
-
-@pytest.fixture
-def plan(eligible: Personas, db: Session) -> TreatmentPlan:
-    return make_active_plan(db, eligible, start=local_today())
-
-
-@pytest.fixture
-def open_due(eligible: Personas, db: Session, plan: TreatmentPlan) -> CheckinDue:
-    """The check-in before tomorrow's session: open now (48 hours before it)."""
-    session = book(db, eligible, plan, datetime.combine(local_today() + timedelta(days=1), time(9)))
-    return dues(db, plan)[f"session:{session.id}:before"]
-
-
-class Browser(TestClient):
-    csrf = ""
-
-
-Browse = Callable[[User], Browser]
-
-
-@pytest.fixture
-def as_user(app: FastAPI, client: TestClient, db: Session) -> Browse:
-    """A browser of the user's own, logged in through the pages."""
-
-    def log_in(user: User) -> Browser:
-        browser = Browser(app, headers=BROWSER)
-        web_login(browser, db, user)
-        return browser
-
-    return log_in
 
 
 def answers(phq9_total: int = 9, item9: int = 0, **extra: str) -> dict[str, str]:

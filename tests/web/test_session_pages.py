@@ -4,7 +4,6 @@ the form with nothing changed, and a session run from check-in to the REMS form.
 import json
 import re
 import uuid
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 from ketaguard.alerts.models import Alert
 from ketaguard.audit.models import AuditEvent
 from ketaguard.auth.deps import AUTO_REFRESH_HEADER
-from ketaguard.auth.models import LoginSession, User
+from ketaguard.auth.models import LoginSession
 from ketaguard.auth.permissions import Permission
 from ketaguard.kit.time import utcnow
 from ketaguard.plans.models import TreatmentPlan
@@ -31,31 +30,10 @@ from ketaguard.web.schedule_view import NUMBER_LABELS, RULE_TITLES, shown
 from ketaguard.web.session_forms import DECISION_NEEDED
 from tests.factories import Personas, issue_token, make_active_plan
 from tests.sessions.test_session_flow import _session
-from tests.web.forms import BROWSER, csrf_of, field_error, row_counts, web_login
+from tests.web.forms import Browse, Browser, field_error, row_counts
 
 TIMEZONE = ZoneInfo("America/Chicago")  # Clinic A's
 ESKETAMINE_CHECKS = [check.id for check in load_builtin()["esketamine-trd"].pre_dose_checks]
-
-
-class Browser(TestClient):
-    """A person's browser: its cookies, and the CSRF token its pages carry."""
-
-    csrf = ""
-
-
-Browse = Callable[[User], Browser]
-
-
-@pytest.fixture
-def as_user(app: FastAPI, client: TestClient, db: Session) -> Browse:
-    """A browser of the user's own, logged in through the pages (MFA where the role needs it)."""
-
-    def log_in(user: User) -> Browser:
-        browser = Browser(app, headers=BROWSER)
-        browser.csrf = csrf_of(web_login(browser, db, user))
-        return browser
-
-    return log_in
 
 
 def _post(browser: Browser, url: str, data: dict[str, Any] | None = None) -> Response:

@@ -1,4 +1,5 @@
-"""What the check-in tests share: an active plan for patient A and a check-in open now."""
+"""Fixtures for the check-in API's tests and the portal's pages: an active plan for patient A and
+a check-in open now."""
 
 from datetime import datetime, time, timedelta
 
