@@ -38,6 +38,7 @@ from ketaguard.config import Environment, Settings
 from ketaguard.db.session import unit_of_work
 from ketaguard.intake.schemas import IntakeData
 from ketaguard.intake.service import record_intake
+from ketaguard.kit.ids import uuid7
 from ketaguard.kit.time import utcnow
 from ketaguard.patients.service import create_patient
 from ketaguard.plans.models import PlanStatus
@@ -286,7 +287,7 @@ class Raw:
         """Reading number `k`: calm, `k` milliseconds after `origin`."""
         vital, value, at = *CALM[k % 3], origin + k * MS
         values = {
-            "id": uuid.uuid4(), "created_at": utcnow(), "session_id": session, "vital": vital,
+            "id": uuid7(), "created_at": utcnow(), "session_id": session, "vital": vital,
             "value": value, "measured_at": at, "source": "device", "device_key": key,
             "recorded_by_id": None, "recorded_by_token_id": token,
         }  # fmt: skip

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaguard.audit.service import AuditContext
@@ -21,7 +22,7 @@ from ketaguard.plans.schemas import Goal, PlanCreate
 from ketaguard.plans.service import change_status, create_plan
 from ketaguard.protocols.loader import load_builtin
 from ketaguard.sessions.booking import book
-from ketaguard.sessions.models import TreatmentSession
+from ketaguard.sessions.models import TreatmentSession, VitalReading
 from ketaguard.sessions.schemas import BookingRequest
 from tests.factories import Personas, issue_token
 
@@ -222,6 +223,20 @@ def test_impossible_readings_are_refused_per_item_and_nothing_is_stored(
     assert refused.status_code == 422
     assert [p["index"] for p in refused.json()["details"]["problems"]] == [5, 6]
     assert nurse.get(f"{url}/vitals").json() == []
+
+
+def test_readings_are_stored_under_time_ordered_ids(
+    esketamine: str,
+    eligible: Personas,
+    db: Session,
+    login: Callable[[User], TestClient],
+    gateway: TestClient,
+) -> None:
+    login(eligible.nurse_a).post(f"/api/sessions/{esketamine}/check-in")
+    batch = {"device_id": "monitor-7", "readings": _vitals(3)}
+    assert gateway.post(f"/api/sessions/{esketamine}/vitals/device", json=batch).status_code == 200
+    ids = db.scalars(select(VitalReading.id).where(VitalReading.session_id == UUID(esketamine)))
+    assert {reading_id.version for reading_id in ids} == {7}
 
 
 def test_threshold_crossing_raises_an_alert_in_the_same_request(

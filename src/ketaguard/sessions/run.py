@@ -19,6 +19,7 @@ from ketaguard.checkins.dues import sync_session_dues
 from ketaguard.db.plain_insert import PlainInsert
 from ketaguard.dependence.evaluation import reevaluate
 from ketaguard.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ketaguard.kit.ids import uuid7s
 from ketaguard.kit.time import utcnow
 from ketaguard.monitoring.discharge import DischargeFacts, unmet_discharge_criteria
 from ketaguard.monitoring.rules import (
@@ -429,13 +430,8 @@ def _store_readings(
     if not new:
         return []
     rows = [
-        {
-            "id": uuid.uuid4(),
-            "vital": r.vital,
-            "value": float(r.value),
-            "measured_at": r.measured_at,
-        }
-        for r in new.values()
+        {"id": row_id, "vital": r.vital, "value": float(r.value), "measured_at": r.measured_at}
+        for row_id, r in zip(uuid7s(len(new)), new.values(), strict=True)
     ]
     shared = {
         "created_at": utcnow(),
