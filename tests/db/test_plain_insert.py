@@ -50,3 +50,27 @@ def test_stored_values_match_sqlalchemys_and_repeats_are_skipped(db: Session) ->
     assert stored.measured_at == at.astimezone(UTC)
     assert stored.source == orm.source == ReadingSource.device
     assert stored.as_text == orm.as_text  # the very same text: range queries compare it
+
+
+def test_a_batch_shares_values_and_skips_only_its_repeats(db: Session) -> None:
+    connection = db.connection()
+    sample.create(connection)
+    origin = datetime(2026, 3, 29, 3, 30, tzinfo=UTC)
+    insert = PlainInsert(sample, ["device_key", "measured_at"])
+    shared = {"source": ReadingSource.staff.value, "device_key": "chair-2", "value": None}
+
+    def rows(first: int, count: int) -> list[dict[str, object]]:
+        return [
+            {"id": uuid.uuid4(), "measured_at": origin + timedelta(seconds=k)}
+            for k in range(first, first + count)
+        ]
+
+    insert.execute(connection, rows(0, 3), shared)
+    insert.execute(connection, rows(2, 3), shared)  # the first of these is a repeat
+    insert.execute(connection, [], shared)
+
+    stored = connection.execute(select(sample).order_by(sample.c.measured_at)).all()
+    assert [r.measured_at for r in stored] == [origin + timedelta(seconds=k) for k in range(5)]
+    assert {(r.source, r.device_key, r.value) for r in stored} == {
+        (ReadingSource.staff, "chair-2", None)
+    }

@@ -1,9 +1,12 @@
-"""Many rows into one table through the driver's own `executemany`, skipping exact repeats.
+"""Many rows into one table in one plain statement, skipping exact repeats.
 
 For a batch of small rows SQLAlchemy's per-row parameter handling costs several times what the
 database spends storing them. Here each value is still encoded by its column's type, exactly as
 SQLAlchemy would store it (the same text for a time on SQLite, UTC everywhere), but in one plain
-loop, and the statement is written once per dialect.
+loop, and the statement is written once per dialect and set of shared columns. SQLite takes the
+rows through the driver's `executemany`. PostgreSQL takes them as one array per column, unnested
+by a single `INSERT ... SELECT`: one statement to plan and run instead of one per row, which
+costs the server about half as much and is about as fast as `COPY`.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -22,24 +25,37 @@ class PlainInsert:
         self._table = table
         self._columns = tuple(table.columns.keys())
         self._key = tuple(key)
-        self._prepared: dict[str, tuple[str, list[Encoder]]] = {}
+        self._encoders: dict[str, list[Encoder]] = {}
+        self._statements: dict[tuple[str, frozenset[str]], str] = {}
 
-    def _prepare(self, dialect: Dialect) -> tuple[str, list[Encoder]]:
-        prepared = self._prepared.get(dialect.name)
-        if prepared is None:
-            mark = "?" if dialect.paramstyle == "qmark" else "%s"
-            sql = (
-                f"INSERT INTO {self._table.name} ({', '.join(self._columns)}) "  # noqa: S608 - names from the model
-                f"VALUES ({', '.join([mark] * len(self._columns))}) "
-                f"ON CONFLICT ({', '.join(self._key)}) DO NOTHING"
-            )
+    def _encoders_for(self, dialect: Dialect) -> list[Encoder]:
+        encoders = self._encoders.get(dialect.name)
+        if encoders is None:
             # dialect_impl: the type as this dialect stores it (a time as SQLite's text, say).
-            encoders: list[Encoder] = [
+            encoders = self._encoders[dialect.name] = [
                 self._table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
                 for name in self._columns
             ]
-            prepared = self._prepared[dialect.name] = (sql, encoders)
-        return prepared
+        return encoders
+
+    def _statement(self, dialect: Dialect, shared: frozenset[str]) -> str:
+        key = (dialect.name, shared)
+        if key not in self._statements:
+            self._statements[key] = (
+                f"INSERT INTO {self._table.name} ({', '.join(self._columns)}) "
+                f"{self._values(dialect, shared)} ON CONFLICT ({', '.join(self._key)}) DO NOTHING"
+            )
+        return self._statements[key]
+
+    def _values(self, dialect: Dialect, shared: frozenset[str]) -> str:
+        if dialect.paramstyle == "qmark":
+            return f"VALUES ({', '.join(['?'] * len(self._columns))})"
+        # Names and types come from the model; values only ever through parameters.
+        types = {name: self._table.c[name].type.compile(dialect=dialect) for name in self._columns}
+        varying = [name for name in self._columns if name not in shared]
+        picked = ", ".join(f"%s::{types[n]}" if n in shared else f"b.{n}" for n in self._columns)
+        arrays = ", ".join(f"%s::{types[name]}[]" for name in varying)
+        return f"SELECT {picked} FROM unnest({arrays}) AS b({', '.join(varying)})"  # noqa: S608
 
     def execute(
         self,
@@ -49,16 +65,30 @@ class PlainInsert:
     ) -> None:
         """Insert `rows`; each gives a value for every column not in `shared`, whose values all
         rows have (encoded once, not once per row)."""
-        sql, encoders = self._prepare(connection.dialect)
-        shared = shared or {}
-        template: list[Any] = []
+        if not rows:
+            return
+        dialect, shared = connection.dialect, shared or {}
+        sql = self._statement(dialect, frozenset(shared))
+        encoded_shared: list[Any] = []
         varying: list[tuple[int, str, Encoder]] = []
-        for position, (name, encode) in enumerate(zip(self._columns, encoders, strict=True)):
+        for position, (name, encode) in enumerate(
+            zip(self._columns, self._encoders_for(dialect), strict=True)
+        ):
             if name in shared:
-                template.append(encode(shared[name]) if encode else shared[name])
+                encoded_shared.append(encode(shared[name]) if encode else shared[name])
             else:
-                template.append(None)
                 varying.append((position, name, encode))
+        if dialect.paramstyle != "qmark":
+            arrays = [
+                [encode(row[name]) if encode else row[name] for row in rows]
+                for _, name, encode in varying
+            ]
+            connection.exec_driver_sql(sql, (*encoded_shared, *arrays))
+            return
+        template: list[Any] = [None] * len(self._columns)
+        shared_positions = [i for i, name in enumerate(self._columns) if name in shared]
+        for position, value in zip(shared_positions, encoded_shared, strict=True):
+            template[position] = value
         encoded = []
         for row in rows:
             values = template.copy()
