@@ -5,7 +5,7 @@ commit of a hundred readings rewrites about a hundred index pages, and every one
 through the write-ahead log. Version 7 ids (RFC 9562 §5.7) begin with the time in milliseconds,
 so rows made together sit together at the end of the index and a commit touches a page or two.
 They give away when the row was made, so they are for rows that carry that time anyway (a
-vital-sign reading). Python 3.14's `uuid.uuid7` is the same; this module is for 3.11 to 3.13.
+vital-sign reading). Python 3.14's `uuid.uuid7` has the same layout.
 """
 
 import os
