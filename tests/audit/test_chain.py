@@ -22,6 +22,8 @@ from ketaguard.audit.service import (
     EVENT_FIELDS,
     AuditContext,
     ChainReport,
+    chain_deferred,
+    defer_chaining,
     event_hash,
     record,
     verify_chain,
@@ -120,6 +122,28 @@ def test_record_appends_contiguous_chained_events(db: Session) -> None:
     head = db.scalars(select(AuditHead)).one()
     assert (head.seq, head.hash) == (events[-1].seq, events[-1].hash)
     assert verify_chain(db) == ChainReport(ok=True, checked=head.seq)
+
+
+def test_held_events_and_flushed_events_share_one_chain(db: Session) -> None:
+    """A group's held events go in by plain statements; events recorded before and after them,
+    through the session, continue the same chain."""
+    before = record(db, CONTEXT, "auth.login")
+    db.flush()
+    head = db.scalars(select(AuditHead)).one()  # the session now holds the head as it was
+    defer_chaining(db)
+    held = [record(db, CONTEXT, "patient.view") for _ in range(3)]
+    assert {e.seq for e in held} == {None}
+    chain_deferred(db)
+    after = record(db, CONTEXT, "auth.logout")
+    db.flush()
+
+    events = [before, *held, after]
+    assert [e.seq for e in events] == list(range(before.seq, before.seq + 5))
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
+    stored = db.scalars(select(AuditEvent).where(AuditEvent.seq >= before.seq)).all()
+    assert [e.hash for e in stored] == [e.hash for e in events]
+    assert (head.seq, head.hash) == (after.seq, after.hash)
+    assert verify_chain(db).ok
 
 
 def test_an_empty_trail_is_intact(scratch_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
