@@ -76,9 +76,6 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
             # FULL: an acknowledged commit survives power loss, not only an application crash.
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-            if dbapi_connection.checkpointer is not None:
-                # Its file's checkpointer copies the log back, so no commit waits for that.
-                cursor.execute("PRAGMA wal_autocheckpoint=0")
         finally:
             cursor.close()
 

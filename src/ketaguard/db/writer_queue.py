@@ -12,8 +12,6 @@ import threading
 from collections import deque
 from typing import Any
 
-from ketaguard.db.checkpoints import Checkpointer, checkpointer_for
-
 
 class FairLock:
     """A lock handed directly to the longest waiter on release, so no thread can overtake."""
@@ -71,12 +69,10 @@ class WriteLockBusy(Exception):
 
 
 class QueuedConnection(sqlite3.Connection):
-    """A SQLite connection that holds its file's write queue from BEGIN to COMMIT or ROLLBACK,
-    and leaves checkpoints to its file's `checkpointer`."""
+    """A SQLite connection that holds its file's write queue from BEGIN to COMMIT or ROLLBACK."""
 
     write_queue: FairLock | None = None
     queue_timeout: float = 0.0
-    checkpointer: Checkpointer | None = None
     _holding = False
 
     def begin_write(self, *, wait: bool = True) -> None:
@@ -116,13 +112,10 @@ class QueuedConnection(sqlite3.Connection):
             self.write_queue.release()
 
     def commit(self) -> None:
-        wrote = self._holding
         try:
             super().commit()
         finally:
             self._leave_queue()
-        if wrote and self.checkpointer is not None:
-            self.checkpointer.committed()
 
     def rollback(self) -> None:
         try:
@@ -141,11 +134,10 @@ def queued_connect_args(path: str | None, timeout: float) -> dict[str, Any]:
     """`connect_args` for an engine whose write transactions join the file's queue."""
     if not path or path == ":memory:":
         return {"factory": QueuedConnection}
-    return {"factory": _factory_for(lock_for(path), timeout, checkpointer_for(path))}
+    return {"factory": _factory_for(lock_for(path), timeout)}
 
 
-def _factory_for(
-    queue: FairLock, timeout: float, checkpointer: Checkpointer
-) -> type[QueuedConnection]:
-    attributes = {"write_queue": queue, "queue_timeout": timeout, "checkpointer": checkpointer}
-    return type("QueuedConnection", (QueuedConnection,), attributes)
+def _factory_for(queue: FairLock, timeout: float) -> type[QueuedConnection]:
+    return type(
+        "QueuedConnection", (QueuedConnection,), {"write_queue": queue, "queue_timeout": timeout}
+    )
