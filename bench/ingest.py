@@ -54,7 +54,10 @@ from ketaguard.sessions.models import TreatmentSession, VitalReading
 from ketaguard.sessions.schemas import BookingRequest
 from ketaguard.sessions.schemas_run import DoseComplete, DoseStart, PreDoseIn
 
-BATCH, DEVICE_CLIENTS, SINGLE_CLIENTS, TRIALS = 100, 4, 16, 50
+BATCH, DEVICE_CLIENTS, SINGLE_CLIENTS = 100, 4, 16
+# Of 50 trials the nearest-rank p99 would be the slowest one; of 200 it is the third slowest, so
+# one stall of the disk shows in the max, printed beside it, and not as the p99.
+TRIALS = 200
 PASSWORD = "bench-password-2026"  # noqa: S105 - a synthetic account in a throwaway database
 # Inside every protocol's thresholds, so that the load raises no alert.
 CALM = (("heart_rate", 72.0), ("spo2", 98.0), ("respiratory_rate", 14.0))
@@ -376,7 +379,7 @@ def report(device: Result, bulk: Result, single: Result, plain: Result, alerts: 
         ("  latency p50 / p99 ms", *(f"{x.pct(50):.1f} / {x.pct(99):.1f}" for x in both)),
         ("  requests / seconds", *(f"{x.ok:,} / {x.elapsed:.2f}" for x in both)),
         (f"3 alert readable ({alerts.ok} trials), p50 ms", f"{alerts.pct(50):.1f}"),
-        ("  p99 ms", f"{alerts.pct(99):.1f}"),
+        ("  p99 / max ms", f"{alerts.pct(99):.1f} / {alerts.pct(100):.1f}"),
     ]  # fmt: skip
     for label, *cells in table:
         print(f"{label:<40}" + "".join(f"{cell:>18}" for cell in cells))
