@@ -171,7 +171,7 @@ def _chain_recorded_events(db: Session, *_: Any) -> None:
 _DEFERRED = "ketaguard.audit.deferred"
 _DEFERRED_MARKS = "ketaguard.audit.deferred_marks"
 # A group's events go in through plain statements: through the ORM's unit of work, the events
-# of a group of single readings cost a third as much as the readings' own work.
+# of a group of single readings cost half as much as the readings' own work.
 _LOCKED_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
 _MOVED_HEAD = (
     update(AuditHead)
