@@ -52,7 +52,7 @@ def test_stored_values_match_sqlalchemys_and_repeats_are_skipped(db: Session) ->
     assert stored.as_text == orm.as_text  # the very same text: range queries compare it
 
 
-def test_a_batch_shares_values_and_skips_only_its_repeats(db: Session) -> None:
+def test_a_batch_shares_values_skips_only_its_repeats_and_counts_what_went_in(db: Session) -> None:
     connection = db.connection()
     sample.create(connection)
     origin = datetime(2026, 3, 29, 3, 30, tzinfo=UTC)
@@ -65,9 +65,9 @@ def test_a_batch_shares_values_and_skips_only_its_repeats(db: Session) -> None:
             for k in range(first, first + count)
         ]
 
-    insert.execute(connection, rows(0, 3), shared)
-    insert.execute(connection, rows(2, 3), shared)  # the first of these is a repeat
-    insert.execute(connection, [], shared)
+    assert insert.execute(connection, rows(0, 3), shared) == 3
+    assert insert.execute(connection, rows(2, 3), shared) == 2  # the first is a repeat
+    assert insert.execute(connection, [], shared) == 0
 
     stored = connection.execute(select(sample).order_by(sample.c.measured_at)).all()
     assert [r.measured_at for r in stored] == [origin + timedelta(seconds=k) for k in range(5)]

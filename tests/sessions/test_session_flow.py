@@ -257,37 +257,48 @@ def test_threshold_crossing_raises_an_alert_in_the_same_request(
     assert (
         nurse.post(f"{url}/dose/complete", json={"infusion_ended_at": _at(10)}).status_code == 200
     )
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [
-            {
-                "resource": {
-                    "resourceType": "Observation",
-                    "status": "final",
-                    "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
-                    "effectiveDateTime": _at(3),
-                    "device": {"display": "infusion-bay-1"},
-                    "component": [
-                        {
-                            "code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
-                            "valueQuantity": _mmhg(186),
-                        },
-                        {
-                            "code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
-                            "valueQuantity": _mmhg(104),
-                        },
-                    ],
-                }
+
+    def pressure(at: str, systolic: float) -> dict[str, Any]:
+        return {
+            "resource": {
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+                "effectiveDateTime": at,
+                "device": {"display": "infusion-bay-1"},
+                "component": [
+                    {
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+                        "valueQuantity": _mmhg(systolic),
+                    },
+                    {
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
+                        "valueQuantity": _mmhg(104),
+                    },
+                ],
             }
-        ],
-    }
+        }
+
+    first_at = _at(3)
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [pressure(first_at, 186)]}
     posted = gateway.post(f"{url}/vitals/fhir", json=bundle)
     assert posted.status_code == 200, posted.text
     [alert] = posted.json()["alerts"]
     assert alert["severity"] == "urgent"
     assert "186" in alert["message"]
     assert [a["id"] for a in nurse.get("/api/alerts").json()] == [alert["id"]]
+    # Once the alert is acknowledged, a resent reading adds nothing and raises nothing again;
+    # beside a new one, only the new one is judged.
+    acknowledged = nurse.post(
+        f"/api/alerts/{alert['id']}/acknowledge", json={"action": "rechecked"}
+    )
+    assert acknowledged.status_code == 200, acknowledged.text
+    again = gateway.post(f"{url}/vitals/fhir", json=bundle).json()
+    assert (again["added"], again["duplicates"], again["alerts"]) == (0, 2, [])
+    bundle["entry"].append(pressure(_at(2), 190))
+    overlapping = gateway.post(f"{url}/vitals/fhir", json=bundle).json()
+    assert (overlapping["added"], overlapping["duplicates"]) == (2, 2)
+    assert ["190" in a["message"] for a in overlapping["alerts"]] == [True]
     bad = gateway.post(f"{url}/vitals/fhir", json={"resourceType": "Observation"})
     assert bad.status_code == 422
 

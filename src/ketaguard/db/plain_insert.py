@@ -62,11 +62,12 @@ class PlainInsert:
         connection: Connection,
         rows: Sequence[Mapping[str, Any]],
         shared: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Insert `rows`; each gives a value for every column not in `shared`, whose values all
-        rows have (encoded once, not once per row)."""
+    ) -> int:
+        """Insert `rows` and return how many went in (the others were repeats); each row gives a
+        value for every column not in `shared`, whose values all rows have (encoded once, not
+        once per row)."""
         if not rows:
-            return
+            return 0
         dialect, shared = connection.dialect, shared or {}
         sql = self._statement(dialect, frozenset(shared))
         encoded_shared: list[Any] = []
@@ -83,8 +84,7 @@ class PlainInsert:
                 [encode(row[name]) if encode else row[name] for row in rows]
                 for _, name, encode in varying
             ]
-            connection.exec_driver_sql(sql, (*encoded_shared, *arrays))
-            return
+            return connection.exec_driver_sql(sql, (*encoded_shared, *arrays)).rowcount
         template: list[Any] = [None] * len(self._columns)
         shared_positions = [i for i, name in enumerate(self._columns) if name in shared]
         for position, value in zip(shared_positions, encoded_shared, strict=True):
@@ -95,4 +95,5 @@ class PlainInsert:
             for position, name, encode in varying:
                 values[position] = encode(row[name]) if encode else row[name]
             encoded.append(tuple(values))
-        connection.exec_driver_sql(sql, encoded)
+        # The driver sums the rows each statement added (none for a repeat).
+        return connection.exec_driver_sql(sql, encoded).rowcount

@@ -74,7 +74,7 @@ class ReadingSource(StrEnum):
 class VitalReading(CreatedAtMixin, Base):
     """One measured vital sign. A device resending a batch adds nothing: the unique key is the
     session, the device, the time measured and the vital. In that order its index also finds a
-    device's readings in a range of times, which every batch looks up, and a session's readings."""
+    session's readings."""
 
     __tablename__ = "vital_reading"
     __table_args__ = (UniqueConstraint("session_id", "device_key", "measured_at", "vital"),)

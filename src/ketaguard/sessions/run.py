@@ -373,12 +373,10 @@ _NEXT_REVISION = (
     .where(TreatmentSession.id == bindparam("target_id"))
     .values(revision=TreatmentSession.revision + 1)
 )
-_STORED_READINGS = select(VitalReading.vital, VitalReading.measured_at).where(
-    VitalReading.session_id == bindparam("target_id"),
-    VitalReading.device_key == bindparam("device_key"),
-    VitalReading.measured_at.between(bindparam("first"), bindparam("last")),
+_READINGS_WITH_IDS = select(VitalReading.id).where(
+    VitalReading.id.in_(bindparam("ids", expanding=True))
 )
-# The unique key stays the last word on repeats, should the session's lock ever be bypassed.
+# The unique key skips readings stored already: a resent batch adds nothing.
 _INSERT_READINGS = PlainInsert(
     cast(Table, VitalReading.__table__), ["session_id", "device_key", "measured_at", "vital"]
 )
@@ -412,26 +410,17 @@ def _store_readings(
 ) -> list[Reading]:
     """Insert what is new and skip exact repeats; returns the readings that were new.
 
-    The session row is locked, so no other writer adds readings to it meanwhile: one range
-    query tells which readings are stored already, and the rest go in as one plain batch
-    insert, the driver's fastest path (RETURNING would force a slower one).
+    All go in as one plain batch insert, the driver's fastest path (RETURNING would force a
+    slower one), and the unique key skips what is stored already. Only when the count that went
+    in falls short (a gateway resending a batch) does a second query ask which did.
     """
-    times = [r.measured_at for r in readings]
-    connection = db.connection()
-    bounds = {"target_id": session_id, "device_key": device_key}
-    stored = set(
-        connection.execute(_STORED_READINGS, {**bounds, "first": min(times), "last": max(times)})
-    )
-    new: dict[tuple[str, datetime], Reading] = {}
+    unique: dict[tuple[str, datetime], Reading] = {}
     for reading in readings:
-        key = (reading.vital, reading.measured_at)
-        if key not in stored:
-            new.setdefault(key, reading)  # a repeat within the batch counts once
-    if not new:
-        return []
+        unique.setdefault((reading.vital, reading.measured_at), reading)  # a repeat counts once
+    ids = uuid7s(len(unique))
     rows = [
         {"id": row_id, "vital": r.vital, "value": float(r.value), "measured_at": r.measured_at}
-        for row_id, r in zip(uuid7s(len(new)), new.values(), strict=True)
+        for row_id, r in zip(ids, unique.values(), strict=True)
     ]
     shared = {
         "created_at": utcnow(),
@@ -441,8 +430,11 @@ def _store_readings(
         "recorded_by_id": principal.user_id,
         "recorded_by_token_id": principal.token_id,
     }
-    _INSERT_READINGS.execute(connection, rows, shared)
-    return list(new.values())
+    connection = db.connection()
+    if _INSERT_READINGS.execute(connection, rows, shared) == len(rows):
+        return list(unique.values())
+    went_in = set(connection.execute(_READINGS_WITH_IDS, {"ids": ids}).scalars())
+    return [r for row_id, r in zip(ids, unique.values(), strict=True) if row_id in went_in]
 
 
 def ingest_vitals(
