@@ -36,8 +36,15 @@ def locked_session(
     session = db.scalar(query.with_for_update() if lock else query)
     if session is None:
         raise NotFound("No such session")
+    return session, session_patient(db, principal, session.patient_id, permission)
+
+
+def session_patient(
+    db: Session, principal: Principal, patient_id: uuid.UUID, permission: Permission
+) -> Patient:
+    """The session's patient, decided as every patient lookup decides it (refused, or let in by
+    emergency access); a session the caller may not see is one that does not exist."""
     try:
-        patient = get_patient(db, principal, session.patient_id, permission)
+        return get_patient(db, principal, patient_id, permission)
     except NotFound:
         raise NotFound("No such session") from None
-    return session, patient

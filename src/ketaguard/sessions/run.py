@@ -14,7 +14,6 @@ from ketaguard.alerts.service import raise_alert
 from ketaguard.audit.service import AuditContext, record
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
-from ketaguard.auth.scoping import get_patient
 from ketaguard.checkins.dues import sync_session_dues
 from ketaguard.db.plain_insert import PlainInsert
 from ketaguard.dependence.evaluation import reevaluate
@@ -35,7 +34,7 @@ from ketaguard.protocols.definition import FixedDose, ProtocolDefinition
 from ketaguard.protocols.service import definition_by_id
 from ketaguard.screening.instruments import AnswerError, ScoringContext, get_instrument
 from ketaguard.sessions import lifecycle
-from ketaguard.sessions.access import locked_session
+from ketaguard.sessions.access import locked_session, session_patient
 from ketaguard.sessions.models import (
     AdverseEvent,
     ReadingSource,
@@ -392,11 +391,7 @@ def _recording_target(db: Session, principal: Principal, session_id: uuid.UUID) 
     if row is None:
         raise NotFound("No such session")
     if row.patient_clinic_id not in principal.clinics_with(Permission.vitals_write):
-        # Refused (or let in by emergency access) as every patient lookup decides it.
-        try:
-            get_patient(db, principal, row.patient_id, Permission.vitals_write)
-        except NotFound:
-            raise NotFound("No such session") from None
+        session_patient(db, principal, row.patient_id, Permission.vitals_write)
     return _Target(session_id, row.status, row.patient_id, row.clinic_id, row.protocol_version_id)
 
 
