@@ -149,6 +149,11 @@ def pending_login(current: LoginSessionDep) -> tuple[LoginSession, User]:
 PendingLogin = Annotated[tuple[LoginSession, User], Depends(pending_login)]
 
 
+# The same words whether the missing credentials are noticed before the body is read
+# (`credentials`) or once the request's transaction looks (`_principal`).
+NOT_LOGGED_IN = "Log in, or send an API token, to use this"
+
+
 def current_principal(
     request: Request,
     db: DbSession,
@@ -175,7 +180,7 @@ def _principal(
     if bearer is not None and bearer.credentials:
         return principal_for_token(db, client_context(request), bearer.credentials.strip())
     if current is None:
-        raise Unauthenticated("Log in, or send an API token, to use this")
+        raise Unauthenticated(NOT_LOGGED_IN)
     session, user = current
     if not session.mfa_satisfied:
         raise Unauthenticated("Finish multi-factor authentication first")
@@ -235,7 +240,7 @@ async def credentials(
 ) -> Credentials:
     """A token or a session cookie, or 401 at once: before the body is read and validated."""
     if (bearer is None or not bearer.credentials) and SESSION_COOKIE not in request.cookies:
-        raise Unauthenticated("Log in, or send an API token, to use this")
+        raise Unauthenticated(NOT_LOGGED_IN)
     return Credentials(request, bearer, csrf)
 
 
