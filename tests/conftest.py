@@ -22,7 +22,7 @@ from ketaguard.auth.models import User
 from ketaguard.bootstrap import prepare_database
 from ketaguard.config import Environment, Settings
 from ketaguard.db.engine import build_engine
-from ketaguard.db.group_commit import Committer, Work, get_committer
+from ketaguard.db.group_commit import Committer, Item, Together, Work, get_committer
 from ketaguard.db.session import get_db, request_transaction
 from tests.databases import requested_url, reset_postgres_schema, scratch_database
 from tests.factories import Personas, login_over_http, make_eligible, make_personas
@@ -90,6 +90,11 @@ class InlineCommitter:
                 return work(session)
 
         return await run_in_threadpool(in_transaction)
+
+    async def run_together(
+        self, item: Item, together: Together[Item, T], *, lock_key: str = ""
+    ) -> T:
+        return await self.run(lambda db: together(db, [item])[0], lock_key=lock_key)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from ketaguard.audit.service import AuditContext, record, verify_chain
 from ketaguard.auth.service import refuse
 from ketaguard.clinics.models import Organisation
 from ketaguard.db.engine import build_sessionmaker
-from ketaguard.db.group_commit import GroupCommitter, Work, _Job, commit_group
+from ketaguard.db.group_commit import GroupCommitter, Together, Work, _Job, commit_group
 from ketaguard.db.session import unit_of_work
 from ketaguard.kit.errors import Conflict, Forbidden
 
@@ -308,3 +308,70 @@ def test_a_group_meeting_another_processs_sqlite_lock_waits_off_the_event_loop(
     other.close()
     assert answer == "After the lock"
     assert ticks >= 10  # the loop went on while the group waited for the lock
+
+
+def storing_together(calls: list[list[str]]) -> Together[str, str]:
+    """Stores each name as `adds` would, all in one call; refuses a name starting "refused"."""
+
+    def together(db: Session, names: list[str]) -> list[str]:
+        calls.append(names)
+        for name in names:
+            adds(name)(db)
+            if name.startswith("refused"):
+                raise Conflict(f"no {name}")
+        return [name.upper() for name in names]
+
+    return together
+
+
+def test_neighbours_with_the_same_together_run_as_one_call_in_lock_order(
+    factory: sessionmaker[Session],
+) -> None:
+    calls: list[list[str]] = []
+    seen: list[str] = []
+    together = storing_together(calls)
+
+    async def scenario() -> list[object]:
+        loop = asyncio.get_running_loop()
+        group = [
+            _Job("b", "b", loop.create_future(), together),
+            _Job(noting("c", seen), "c", loop.create_future()),
+            _Job("a", "a", loop.create_future(), together),
+            _Job("a2", "a", loop.create_future(), together),
+            _Job("d", "d", loop.create_future(), together),
+        ]
+        assert await commit_group(factory, group) is False
+        return [job.future.result() for job in group]
+
+    assert asyncio.run(scenario()) == ["B", "c", "A", "A2", "D"]
+    # Another kind of work between them keeps the lock order: two calls, not one.
+    assert calls == [["a", "a2", "b"], ["d"]]
+    assert seen == ["c"]
+    assert stored(factory)[0] == {"a", "a2", "b", "d"}
+
+
+def test_when_work_done_together_is_refused_each_runs_again_alone(
+    factory: sessionmaker[Session],
+) -> None:
+    calls: list[list[str]] = []
+    together = storing_together(calls)
+
+    async def scenario() -> list[object]:
+        committer = GroupCommitter(factory)
+        answers = await asyncio.gather(
+            *(
+                committer.run_together(name, together, lock_key=name)
+                for name in ("x", "refused", "y")
+            ),
+            return_exceptions=True,
+        )
+        await committer.close()
+        return list(answers)
+
+    x, refused, y = asyncio.run(scenario())
+    assert (x, y) == ("X", "Y")
+    assert isinstance(refused, Conflict)
+    assert calls == [["refused", "x", "y"], ["refused"], ["x"], ["y"]]
+    names, events = stored(factory)
+    assert names == {"x", "y"}  # the refused one's work went with its savepoint alone
+    assert len(events) == 2

@@ -11,6 +11,11 @@ and run again with a savepoint around each request, which undoes the refused one
 group then starts with savepoints too, until one passes without a refusal. So a group pays for
 savepoints only while refusals are about, and never runs more than twice.
 
+Requests of one kind can also do their work together (`run_together`): one statement of each kind
+for the whole run of them, instead of one per request. Each still gets its own answer. If the
+shared work raises, the group runs again as above, each request alone in its savepoint, so a
+refusal stays the refused request's own.
+
 Where the work runs: on SQLite, when no other request of this process is writing, on the event
 loop itself, and only the commit on a thread. Handing each of a group's many quick statements to a
 thread would make the two threads pass Python's interpreter lock back and forth at every
@@ -21,6 +26,7 @@ waits for, whose next step the loop must schedule.
 """
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
@@ -34,8 +40,12 @@ from ketaguard.db.session import JOB_SAVEPOINT, NO_SAVEPOINTS
 from ketaguard.db.writer_queue import WriteLockBusy
 from ketaguard.kit.errors import DomainError
 
+Item = TypeVar("Item")
 T = TypeVar("T")
 Work = Callable[[Session], T]
+Together = Callable[[Session, list[Item]], list[T]]
+"""The work of many requests of one kind: their results in their order, as if each had run
+alone, one after another."""
 
 # Enough to amortise one commit over every client a clinic's gateways keep busy at once, few
 # enough that one group's transaction stays short for the other writers waiting behind it.
@@ -51,12 +61,24 @@ class Committer(Protocol):
 
     async def run(self, work: Work[T], *, lock_key: str = "") -> T: ...
 
+    async def run_together(
+        self, item: Item, together: Together[Item, T], *, lock_key: str = ""
+    ) -> T:
+        """`together(db, [item, ...])` for this request and those of its group that neighbour it
+        in lock order with the same `together`; this request's result."""
+        ...
+
+
+def _one_by_one(db: Session, works: list[Work[Any]]) -> list[Any]:
+    return [work(db) for work in works]
+
 
 @dataclass
 class _Job:
-    work: Work[Any]
+    item: Any
     lock_key: str
     future: asyncio.Future[Any]
+    together: Together[Any, Any] = _one_by_one
 
 
 class GroupCommitter:
@@ -75,9 +97,14 @@ class GroupCommitter:
         self._closed = False
 
     async def run(self, work: Work[T], *, lock_key: str = "") -> T:
+        return await self.run_together(work, _one_by_one, lock_key=lock_key)
+
+    async def run_together(
+        self, item: Item, together: Together[Item, T], *, lock_key: str = ""
+    ) -> T:
         if self._closed:
             raise RuntimeError("the group committer is closed")
-        job = _Job(work, lock_key, asyncio.get_running_loop().create_future())
+        job = _Job(item, lock_key, asyncio.get_running_loop().create_future(), together)
         self._pending.append(job)
         if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain())
@@ -161,15 +188,21 @@ def _group_session(factory: sessionmaker[Session]) -> Session:
 
 def _run_straight_through(db: Session, jobs: list[_Job]) -> list[Any] | None:
     """Every job's result, or None, with everything undone, as soon as one raises (or would
-    undo its own work, which only a savepoint could do alone)."""
+    undo its own work, which only a savepoint could do alone). Neighbours with the same
+    `together` run as one call."""
     db.info[NO_SAVEPOINTS] = True
-    results = []
-    for job in jobs:
+    results: list[Any] = []
+    for together, neighbours in itertools.groupby(jobs, key=lambda job: job.together):
+        items = [job.item for job in neighbours]
         try:
-            results.append(job.work(db))
+            answers = together(db, items)
         except Exception:
             db.close()  # rolls back everyone's work
             return None
+        if len(answers) != len(items):
+            db.close()
+            raise RuntimeError(f"{together.__qualname__} answered {len(answers)} of {len(items)}")
+        results.extend(answers)
     return results
 
 
@@ -184,18 +217,18 @@ def _run_and_commit(
             return _commit(db, list(zip(jobs, results, strict=True)))
     db = _group_session(factory)
     try:
-        outcomes = [(job, _run_in_savepoint(db, job.work)) for job in jobs]
+        outcomes = [(job, _run_in_savepoint(db, job)) for job in jobs]
     except Exception as exc:  # the transaction itself is lost: nothing of it may commit
         db.close()
         return [(job, exc) for job in jobs]
     return _commit(db, outcomes)
 
 
-def _run_in_savepoint(db: Session, work: Work[Any]) -> Any:
-    """The work's result, or the error that undid its savepoint (and only that)."""
+def _run_in_savepoint(db: Session, job: _Job) -> Any:
+    """The job's result, done alone, or the error that undid its savepoint (and only that)."""
     db.info[JOB_SAVEPOINT] = db.begin_nested()
     try:
-        result = work(db)
+        (result,) = job.together(db, [job.item])
         db.info[JOB_SAVEPOINT].commit()
         return result
     except DomainError as exc:

@@ -3,6 +3,7 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -150,6 +151,14 @@ def _fhir_by_device(payload: dict[str, Any]) -> dict[str, list[Reading]]:
     return {device: readings_of(group) for device, group in by_device.items()}
 
 
+@dataclass(frozen=True)
+class _VitalsPost:
+    caller: Credentials
+    session_id: uuid.UUID
+    readings_by_device: Callable[[], dict[str, list[Reading]]]
+    source: ReadingSource
+
+
 async def _ingest(
     caller: Credentials,
     writes: Committer,
@@ -160,21 +169,35 @@ async def _ingest(
     """Checks the caller, then reads the readings, then stores them, all in this request's
     share of a group commit. A FHIR body is read only once the caller is let in, so a refused
     caller learns nothing of its problems; a JSON body's shape was checked before, by its schema."""
+    post = _VitalsPost(caller, session_id, readings_by_device, source)
+    return await writes.run_together(post, _store_posts, lock_key=str(session_id))
 
-    def work(db: Session) -> IngestOut:
-        principal = caller.principal(db, Permission.vitals_write)
-        context = audit_context(caller.request, principal)
-        added = duplicates = 0
-        alerts: list[Any] = []
-        for device, readings in readings_by_device().items():
-            result = run.ingest_vitals(
-                db, principal, context, session_id, readings, source=source, device_key=device
+
+def _store_posts(db: Session, posts: list[_VitalsPost]) -> list[IngestOut]:
+    """The posts of a group, stored together: one statement of each kind for them all."""
+    batches: list[run.VitalsBatch] = []
+    posted_by: list[int] = []
+    for number, post in enumerate(posts):
+        principal = post.caller.principal(db, Permission.vitals_write)
+        context = audit_context(post.caller.request, principal)
+        for device, readings in post.readings_by_device().items():
+            batches.append(
+                run.VitalsBatch(principal, context, post.session_id, readings, post.source, device)
             )
-            added, duplicates = added + result.added, duplicates + result.duplicates
-            alerts.extend(result.alerts)
-        return _ingested(run.Ingested(added=added, duplicates=duplicates, alerts=alerts))
-
-    return await writes.run(work, lock_key=str(session_id))
+            posted_by.append(number)
+    results: list[list[run.Ingested]] = [[] for _ in posts]
+    for number, result in zip(posted_by, run.ingest_batches(db, batches), strict=True):
+        results[number].append(result)
+    return [
+        _ingested(
+            run.Ingested(
+                added=sum(r.added for r in of_post),
+                duplicates=sum(r.duplicates for r in of_post),
+                alerts=[alert for r in of_post for alert in r.alerts],
+            )
+        )
+        for of_post in results
+    ]
 
 
 class ReadingOut(BaseModel):

@@ -2,7 +2,8 @@
 
 import itertools
 import uuid
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -23,7 +24,6 @@ from ketaguard.kit.time import utcnow
 from ketaguard.monitoring.discharge import DischargeFacts, unmet_discharge_criteria
 from ketaguard.monitoring.rules import (
     AlertFinding,
-    DosePhase,
     sedation_findings,
     threshold_findings,
 )
@@ -222,7 +222,9 @@ def clear_pre_dose(
         )
     if decision and not principal.can(Permission.plan_approve, patient.clinic_id):
         raise Forbidden("Only a prescriber can document a decision to dose")
-    _store_readings(db, session.id, readings, ReadingSource.staff, "", principal)
+    _store_readings(
+        db, [VitalsBatch(principal, context, session.id, readings, ReadingSource.staff)]
+    )
     flagged = [m.model_dump(mode="json") for m in body.new_medications if m.classes]
     session.pre_dose = {
         "checks": body.checks,
@@ -352,10 +354,23 @@ class Ingested:
     alerts: list[Alert]
 
 
+@dataclass(frozen=True)
+class VitalsBatch:
+    """One sender's readings for one session, from one device (or from none, entered by staff)."""
+
+    principal: Principal
+    context: AuditContext
+    session_id: uuid.UUID
+    readings: list[Reading]
+    source: ReadingSource
+    device_key: str = ""
+
+
 # The vitals hot path's statements, built once: a gateway posts many times a second, and building
 # a statement (and its cache key) costs more than running it.
-_RECORDING_TARGET = (
+_RECORDING_TARGETS = (
     select(
+        TreatmentSession.id,
         TreatmentSession.status,
         TreatmentSession.patient_id,
         TreatmentSession.clinic_id,
@@ -364,13 +379,15 @@ _RECORDING_TARGET = (
     )
     .join(TreatmentPlan, TreatmentPlan.id == TreatmentSession.plan_id)
     .join(Patient, Patient.id == TreatmentSession.patient_id)
-    .where(TreatmentSession.id == bindparam("target_id"))
+    .where(TreatmentSession.id.in_(bindparam("target_ids", expanding=True)))
+    # Locked in one order by every writer, so that two groups never wait for each other.
+    .order_by(TreatmentSession.id)
     .with_for_update(of=TreatmentSession)
 )
-_NEXT_REVISION = (
+_RAISE_REVISIONS = (
     update(TreatmentSession)
-    .where(TreatmentSession.id == bindparam("target_id"))
-    .values(revision=TreatmentSession.revision + 1)
+    .where(TreatmentSession.id.in_(bindparam("target_ids", expanding=True)))
+    .values(revision=TreatmentSession.revision + bindparam("by"))
 )
 _READINGS_WITH_IDS = select(VitalReading.id).where(
     VitalReading.id.in_(bindparam("ids", expanding=True))
@@ -381,55 +398,73 @@ _INSERT_READINGS = PlainInsert(
 )
 
 
-def _recording_target(db: Session, principal: Principal, session_id: uuid.UUID) -> _Target:
-    """The session, its row locked as `locked_session` locks it, read in one query without
-    loading the session and its patient."""
+def _recording_targets(db: Session, batches: list[VitalsBatch]) -> dict[uuid.UUID, _Target]:
+    """The batches' sessions, their rows locked as `locked_session` locks them, read in one
+    query without loading the sessions and their patients. Refuses a batch whose session does
+    not exist, or not for its sender."""
     # Plain statements skip the session's autoflush: what an earlier request of the same group
     # changed through the ORM (a session it moved, its revision) must reach the database first.
     db.flush()
-    row = db.connection().execute(_RECORDING_TARGET, {"target_id": session_id}).one_or_none()
-    if row is None:
-        raise NotFound("No such session")
-    if row.patient_clinic_id not in principal.clinics_with(Permission.vitals_write):
-        session_patient(db, principal, row.patient_id, Permission.vitals_write)
-    return _Target(session_id, row.status, row.patient_id, row.clinic_id, row.protocol_version_id)
-
-
-def _store_readings(
-    db: Session,
-    session_id: uuid.UUID,
-    readings: list[Reading],
-    source: ReadingSource,
-    device_key: str,
-    principal: Principal,
-) -> list[Reading]:
-    """Insert what is new and skip exact repeats; returns the readings that were new.
-
-    All go in as one plain batch insert, the driver's fastest path (RETURNING would force a
-    slower one), and the unique key skips what is stored already. Only when the count that went
-    in falls short (a gateway resending a batch) does a second query ask which did.
-    """
-    unique: dict[tuple[str, datetime], Reading] = {}
-    for reading in readings:
-        unique.setdefault((reading.vital, reading.measured_at), reading)  # a repeat counts once
-    ids = uuid7s(len(unique))
-    rows = [
-        {"id": row_id, "vital": r.vital, "value": float(r.value), "measured_at": r.measured_at}
-        for row_id, r in zip(ids, unique.values(), strict=True)
-    ]
-    shared = {
-        "created_at": utcnow(),
-        "session_id": session_id,
-        "source": source.value,
-        "device_key": device_key,
-        "recorded_by_id": principal.user_id,
-        "recorded_by_token_id": principal.token_id,
+    wanted = sorted({batch.session_id for batch in batches})
+    rows = {
+        row.id: row for row in db.connection().execute(_RECORDING_TARGETS, {"target_ids": wanted})
     }
+    for batch in batches:
+        row = rows.get(batch.session_id)
+        if row is None:
+            raise NotFound("No such session")
+        if row.patient_clinic_id not in batch.principal.clinics_with(Permission.vitals_write):
+            session_patient(db, batch.principal, row.patient_id, Permission.vitals_write)
+    return {
+        row.id: _Target(row.id, row.status, row.patient_id, row.clinic_id, row.protocol_version_id)
+        for row in rows.values()
+    }
+
+
+def _store_readings(db: Session, batches: list[VitalsBatch]) -> list[list[Reading]]:
+    """Insert what is new and skip exact repeats; returns each batch's readings that were new.
+
+    All go in as one plain insert, the driver's fastest path (RETURNING would force a slower
+    one), and the unique key skips what is stored already, by an earlier batch too. Only when the
+    count that went in falls short (a gateway resending a batch) does a second query ask which
+    did.
+    """
+    of_batches = [
+        {
+            "session_id": batch.session_id,
+            "source": batch.source.value,
+            "device_key": batch.device_key,
+            "recorded_by_id": batch.principal.user_id,
+            "recorded_by_token_id": batch.principal.token_id,
+        }
+        for batch in batches
+    ]
+    # A value every batch has is sent once, not once per row: most groups are one sender's.
+    shared: dict[str, Any] = {"created_at": utcnow()}
+    for column in of_batches[0] if of_batches else ():
+        if len(values := {of_batch[column] for of_batch in of_batches}) == 1:
+            shared[column] = values.pop()
+    unique_by_batch: list[list[Reading]] = []
+    rows: list[dict[str, Any]] = []
+    for batch, of_batch in zip(batches, of_batches, strict=True):
+        unique: dict[tuple[str, datetime], Reading] = {}
+        for reading in batch.readings:
+            unique.setdefault((reading.vital, reading.measured_at), reading)  # counts once
+        unique_by_batch.append(list(unique.values()))
+        varying = {column: value for column, value in of_batch.items() if column not in shared}
+        rows.extend(
+            {**varying, "vital": r.vital, "value": float(r.value), "measured_at": r.measured_at}
+            for r in unique.values()
+        )
+    ids = uuid7s(len(rows))
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
     connection = db.connection()
     if _INSERT_READINGS.execute(connection, rows, shared) == len(rows):
-        return list(unique.values())
+        return unique_by_batch
     went_in = set(connection.execute(_READINGS_WITH_IDS, {"ids": ids}).scalars())
-    return [r for row_id, r in zip(ids, unique.values(), strict=True) if row_id in went_in]
+    numbered = iter(ids)
+    return [[r for r in unique if next(numbered) in went_in] for unique in unique_by_batch]
 
 
 def ingest_vitals(
@@ -444,27 +479,48 @@ def ingest_vitals(
 ) -> Ingested:
     """Store a batch all-or-nothing; judge the new readings against the protocol in the same
     transaction, so an alert exists exactly when its reading does."""
-    target = _recording_target(db, principal, session_id)
-    lifecycle.require_state(target.status, lifecycle.RECORDING_STATES, "recording vital signs")
-    _refuse_problems(readings)
-    new = _store_readings(db, session_id, readings, source, device_key, principal)
-    phase: DosePhase = "during" if target.status in lifecycle.AFTER_DOSE_STATES else "pre_dose"
-    assert target.protocol_version_id is not None
-    definition = definition_by_id(db, target.protocol_version_id)
-    findings = threshold_findings(definition, new, phase=phase) if new else []
-    duplicates = len(readings) - len(new)
-    detail = {"added": len(new), "duplicates": duplicates, "device": device_key or None}
-    if not findings:
-        # Most batches: nothing to raise and no status to change, so no session to load.
-        db.connection().execute(_NEXT_REVISION, {"target_id": session_id})
-        _record_session_event(db, context, target, "session.vitals", detail)
-        return Ingested(added=len(new), duplicates=duplicates, alerts=[])
-    session, _ = locked_session(db, principal, session_id, Permission.vitals_write)
-    alerts = raise_findings(db, session, findings)
-    if session.status is SessionStatus.ready_for_discharge:
-        _move(session, SessionStatus.monitoring)
-    _changed(db, context, session, "session.vitals", detail)
-    return Ingested(added=len(new), duplicates=duplicates, alerts=alerts)
+    batch = VitalsBatch(principal, context, session_id, readings, source, device_key)
+    return ingest_batches(db, [batch])[0]
+
+
+def ingest_batches(db: Session, batches: list[VitalsBatch]) -> list[Ingested]:
+    """`ingest_vitals` for each batch in turn, with one statement of each kind for them all.
+
+    Every batch is checked before anything is written: if one is refused, the error is raised
+    and the caller must roll back (what the others would have stored is not written yet, but an
+    audit event of the refusal may be).
+    """
+    targets = _recording_targets(db, batches)
+    for batch in batches:
+        status = targets[batch.session_id].status
+        lifecycle.require_state(status, lifecycle.RECORDING_STATES, "recording vital signs")
+        _refuse_problems(batch.readings)
+    new_by_batch = _store_readings(db, batches)
+    # Each batch raises its session's revision by one.
+    by_session = Counter(batch.session_id for batch in batches)
+    for by in sorted(set(by_session.values())):
+        ids = sorted(session_id for session_id, n in by_session.items() if n == by)
+        db.connection().execute(_RAISE_REVISIONS, {"target_ids": ids, "by": by})
+    results = []
+    for batch, new in zip(batches, new_by_batch, strict=True):
+        target = targets[batch.session_id]
+        after_dose = target.status in lifecycle.AFTER_DOSE_STATES
+        assert target.protocol_version_id is not None
+        definition = definition_by_id(db, target.protocol_version_id)
+        findings = threshold_findings(definition, new, phase="during" if after_dose else "pre_dose")
+        duplicates = len(batch.readings) - len(new)
+        detail = {"added": len(new), "duplicates": duplicates, "device": batch.device_key or None}
+        alerts: list[Alert] = []
+        if findings:
+            # Rare: only now is the session loaded, to raise its alerts and perhaps move it.
+            session, _ = locked_session(db, batch.principal, target.id, Permission.vitals_write)
+            alerts = raise_findings(db, session, findings)
+            if session.status is SessionStatus.ready_for_discharge:
+                _move(session, SessionStatus.monitoring)
+            target = targets[target.id] = replace(target, status=session.status)
+        _record_session_event(db, batch.context, target, "session.vitals", detail)
+        results.append(Ingested(added=len(new), duplicates=duplicates, alerts=alerts))
+    return results
 
 
 def rate(
