@@ -6,6 +6,8 @@ Prints the figures and PASS/MISS against the targets; a miss is not an error. Se
 
 import argparse
 import contextlib
+import http.client
+import json
 import math
 import os
 import socket
@@ -21,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2 as httpx
 import psycopg
@@ -219,14 +222,33 @@ def client(base: str, token: str = "") -> httpx.Client:
     return httpx.Client(base_url=base, headers=headers, timeout=60, trust_env=False)
 
 
-def poster(http: httpx.Client, path: str, body: Callable[[int], dict[str, Any]]) -> Step:
-    def step(n: int) -> int:
-        response = http.post(path, json=body(n))
-        if response.status_code != 200:
-            raise RuntimeError(f"{path}: {response.status_code} {response.text}")
-        return int(response.json()["added"])
+class Gateway:
+    """One load client: a keep-alive HTTP/1.1 connection from the standard library, posting
+    JSON with a device token. Its own cost per request is about a fifth of httpx's, so the load
+    measures the server, as the baseline's bare driver calls measure the database: a route that
+    only validates a reading's body served 6,700 req/s to 16 of these, and 2,300 to 16 httpx
+    clients, on the same 2 cores."""
 
-    return step
+    def __init__(self, base: str, token: str) -> None:
+        address = urlsplit(base)
+        self.connection = http.client.HTTPConnection(address.hostname or "", address.port, 60)
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        self.connection.request("POST", path, json.dumps(body), self.headers)
+        response = self.connection.getresponse()
+        text = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{path}: {response.status} {text.decode(errors='replace')}")
+        answer: dict[str, Any] = json.loads(text)
+        return answer
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def poster(gateway: Gateway, path: str, body: Callable[[int], dict[str, Any]]) -> Step:
+    return lambda n: int(gateway.post(path, body(n))["added"])
 
 
 def readings(origin: datetime, first: int, count: int) -> list[dict[str, Any]]:
@@ -334,12 +356,12 @@ def measure(url: str, bounds: Bounds, workers: int) -> int:
     raw, origin, token_id = Raw(engine), utcnow() - timedelta(hours=6), fixture.token_id
     devices, singles = fixture.device_sessions, fixture.single_sessions
 
-    def batches(http: httpx.Client, session: uuid.UUID, origin: datetime) -> Step:
+    def batches(http: Gateway, session: uuid.UUID, origin: datetime) -> Step:
         path, device = f"/api/sessions/{session}/vitals/device", f"monitor-{session}"
         return poster(http, path, lambda n: {
             "device_id": device, "readings": readings(origin, n * BATCH, BATCH)})  # fmt: skip
 
-    def single(http: httpx.Client, session: uuid.UUID) -> Step:
+    def single(http: Gateway, session: uuid.UUID) -> Step:
         path = f"/api/sessions/{session}/vitals"
         return poster(http, path, lambda n: {"readings": readings(origin, n, 1)})
 
@@ -347,7 +369,9 @@ def measure(url: str, bounds: Bounds, workers: int) -> int:
         return lambda n: raw.store(conn, [raw.row(session, token_id, "single", origin, n)])
 
     with serving(url, workers) as base, contextlib.ExitStack() as stack:
-        http = [stack.enter_context(client(base, fixture.token)) for _ in singles]
+        http = [
+            stack.enter_context(contextlib.closing(Gateway(base, fixture.token))) for _ in singles
+        ]
         earlier, pairs = origin - timedelta(hours=1), list(zip(http, devices, strict=False))
         load([batches(h, s, earlier) for h, s in pairs], (1.0, 8))  # warm-up, not counted
         device = load([batches(h, s, origin) for h, s in pairs], bounds)
