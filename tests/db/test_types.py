@@ -1,11 +1,13 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import DateTime, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from ketaguard.clinics.models import Organisation
+from ketaguard.db.types import UTCDateTime
 
 
 def test_aware_timestamps_come_back_as_the_same_instant_in_utc(db: Session) -> None:
@@ -33,3 +35,25 @@ def test_default_timestamp_is_utc_now(db: Session) -> None:
     db.add(organisation)
     db.flush()
     assert before <= organisation.created_at <= datetime.now(UTC)
+
+
+def test_sqlite_stores_the_text_sqlalchemys_own_processors_would() -> None:
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    theirs = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
+    assert ours is not None
+    assert theirs is not None
+    half_past_five_west = timezone(-timedelta(hours=5, minutes=30))
+    moments = [
+        datetime(2026, 3, 8, 1, 30, tzinfo=half_past_five_west),
+        datetime(2026, 12, 5, 4, 15, 25, 916097, tzinfo=UTC),
+        datetime(2026, 1, 1, tzinfo=UTC),  # no microseconds: still written out
+        datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+    for moment in moments:
+        assert ours(moment) == theirs(moment.astimezone(UTC))
+    assert ours(moments[0]) == "2026-03-08 07:00:00.000000"
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive datetime"):
+        ours(datetime(2026, 1, 1, 12, 0))  # noqa: DTZ001

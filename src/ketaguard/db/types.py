@@ -1,8 +1,12 @@
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+# SQLAlchemy's storage format for a time on SQLite.
+_SQLITE_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -16,11 +20,24 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r} refused: store timezone-aware values")
-        return value.astimezone(UTC)
+        return None if value is None else _in_utc(value)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], object] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # SQLite stores the time as text. The check above composed with SQLAlchemy's own SQLite
+        # processor costs 1.5 µs a value, and a gateway's batch has a hundred; this writes the
+        # same text (tests/db/test_types.py) in half the time.
+        def as_text(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            utc = _in_utc(value)
+            return _SQLITE_TEXT % (
+                utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond
+            )  # fmt: skip
+
+        return as_text
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -28,3 +45,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def _in_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r} refused: store timezone-aware values")
+    return value.astimezone(UTC)
