@@ -235,9 +235,13 @@ class Gateway:
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        self.connection.request("POST", path, json.dumps(body), self.headers)
-        response = self.connection.getresponse()
-        text = response.read()
+        try:
+            self.connection.request("POST", path, json.dumps(body), self.headers)
+            response = self.connection.getresponse()
+            text = response.read()
+        except (OSError, http.client.HTTPException):
+            self.connection.close()  # the next request opens a new connection
+            raise
         if response.status != 200:
             raise RuntimeError(f"{path}: {response.status} {text.decode(errors='replace')}")
         answer: dict[str, Any] = json.loads(text)
