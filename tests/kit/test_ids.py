@@ -1,7 +1,10 @@
 """Time-ordered ids, checked against RFC 9562's own example."""
 
+import copy
 import time
 import uuid
+
+import pytest
 
 from ketaguard.kit.ids import uuid7, uuid7_of, uuid7s
 
@@ -34,3 +37,15 @@ def test_ids_made_later_sort_after_earlier_ones() -> None:
     time.sleep(0.002)
     assert uuid7() > earlier
     assert uuid7().hex > earlier.hex  # as SQLite stores and orders them
+
+
+def test_an_id_made_without_the_constructor_is_an_ordinary_uuid() -> None:
+    made = uuid7()
+    parsed = uuid.UUID(str(made))
+    assert type(made) is uuid.UUID
+    assert made == parsed
+    assert hash(made) == hash(parsed)
+    assert made.is_safe is parsed.is_safe is uuid.SafeUUID.unknown
+    assert copy.deepcopy(made) == made
+    with pytest.raises(TypeError):
+        made.int = 0  # type: ignore[misc]  # as immutable as any UUID
