@@ -151,10 +151,16 @@ def _chain(db: Session, events: list[AuditEvent]) -> None:
         # this session last loaded it (`chain_deferred`).
         locked = select(AuditHead).where(AuditHead.id == 1).with_for_update()
         head = db.scalars(locked.execution_options(populate_existing=True)).one()
+    head.seq, head.hash = _link(events, head.seq, head.hash)
+
+
+def _link(events: list[AuditEvent], seq: int, head_hash: str) -> tuple[int, str]:
+    """Number and hash the events after the head (`seq`, `head_hash`); the new head."""
     for event in events:
-        event.seq, event.prev_hash = head.seq + 1, head.hash
+        event.seq, event.prev_hash = seq + 1, head_hash
         event.hash = event_hash(event)
-        head.seq, head.hash = event.seq, event.hash
+        seq, head_hash = event.seq, event.hash
+    return seq, head_hash
 
 
 @orm_event.listens_for(Session, "before_flush")
@@ -196,11 +202,7 @@ def chain_deferred(db: Session) -> None:
         return
     db.flush()  # the plain statements below must see, and not overtake, what the ORM holds
     connection = db.connection()
-    seq, head_hash = connection.execute(_LOCKED_HEAD).one()
-    for event in events:
-        event.seq, event.prev_hash = seq + 1, head_hash
-        event.hash = event_hash(event)
-        seq, head_hash = event.seq, event.hash
+    seq, head_hash = _link(events, *connection.execute(_LOCKED_HEAD).one())
     rows = [{name: getattr(event, name) for name in _EVENT_COLUMNS} for event in events]
     connection.execute(insert(AuditEvent), rows)
     connection.execute(_MOVED_HEAD, {"new_seq": seq, "new_hash": head_hash})
