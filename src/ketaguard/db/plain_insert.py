@@ -70,13 +70,15 @@ class PlainInsert:
             return 0
         dialect, shared = connection.dialect, shared or {}
         sql = self._statement(dialect, frozenset(shared))
+        template: list[Any] = [None] * len(self._columns)  # a row, the shared values in place
         encoded_shared: list[Any] = []
         varying: list[tuple[int, str, Encoder]] = []
         for position, (name, encode) in enumerate(
             zip(self._columns, self._encoders_for(dialect), strict=True)
         ):
             if name in shared:
-                encoded_shared.append(encode(shared[name]) if encode else shared[name])
+                template[position] = encode(shared[name]) if encode else shared[name]
+                encoded_shared.append(template[position])
             else:
                 varying.append((position, name, encode))
         if dialect.paramstyle != "qmark":
@@ -85,10 +87,6 @@ class PlainInsert:
                 for _, name, encode in varying
             ]
             return connection.exec_driver_sql(sql, (*encoded_shared, *arrays)).rowcount
-        template: list[Any] = [None] * len(self._columns)
-        shared_positions = [i for i, name in enumerate(self._columns) if name in shared]
-        for position, value in zip(shared_positions, encoded_shared, strict=True):
-            template[position] = value
         encoded = []
         for row in rows:
             values = template.copy()
