@@ -74,3 +74,27 @@ def test_a_batch_shares_values_skips_only_its_repeats_and_counts_what_went_in(db
     assert {(r.source, r.device_key, r.value) for r in stored} == {
         (ReadingSource.staff, "chair-2", None)
     }
+
+
+def test_varying_values_keep_their_characters_and_their_nulls(db: Session) -> None:
+    connection = db.connection()
+    sample.create(connection)
+    origin = datetime(2026, 3, 29, 3, 30, tzinfo=UTC)
+    # Characters an array's text form would have to quote, and a missing value beside a number.
+    keys = ['a "quoted", {braced} key', "back\\slash", "NULL", " spaced ", "ünïcode"]
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "measured_at": origin + timedelta(seconds=k),
+            "source": ReadingSource.device.value,
+            "device_key": key,
+            "value": None if k % 2 else k + 0.1,
+        }
+        for k, key in enumerate(keys)
+    ]
+    assert PlainInsert(sample, ["device_key", "measured_at"]).execute(connection, rows) == 5
+
+    stored = connection.execute(select(sample).order_by(sample.c.measured_at)).all()
+    assert [(r.id, r.device_key, r.value) for r in stored] == [
+        (row["id"], row["device_key"], row["value"]) for row in rows
+    ]

@@ -6,7 +6,9 @@ SQLAlchemy would store it (the same text for a time on SQLite, UTC everywhere), 
 loop, and the statement is written once per dialect and set of shared columns. SQLite takes the
 rows through the driver's `executemany`. PostgreSQL takes them as one array per column, unnested
 by a single `INSERT ... SELECT`: one statement to plan and run instead of one per row, which
-costs the server about half as much and is about as fast as `COPY`.
+costs the server about half as much and is about as fast as `COPY`. The arrays go in the binary
+format (`%b`): psycopg writes the text format's arrays in Python, quoting each element, which cost
+a gateway's batch of 100 rows more than storing it (1.2 against 0.4 ms of the app's CPU).
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -53,8 +55,8 @@ class PlainInsert:
         # Names and types come from the model; values only ever through parameters.
         types = {name: self._table.c[name].type.compile(dialect=dialect) for name in self._columns}
         varying = [name for name in self._columns if name not in shared]
-        picked = ", ".join(f"%s::{types[n]}" if n in shared else f"b.{n}" for n in self._columns)
-        arrays = ", ".join(f"%s::{types[name]}[]" for name in varying)
+        picked = ", ".join(f"%b::{types[n]}" if n in shared else f"b.{n}" for n in self._columns)
+        arrays = ", ".join(f"%b::{types[name]}[]" for name in varying)
         return f"SELECT {picked} FROM unnest({arrays}) AS b({', '.join(varying)})"  # noqa: S608
 
     def execute(
