@@ -17,6 +17,8 @@ _VARIANT_RFC = 0b10 << 62
 # Of 80 random bits after the timestamp, the 74 that are neither the version nor the variant.
 _RANDOM = ((1 << 80) - 1) & ~(0xF << 76) & ~(0b11 << 62)
 _RANDOM_BYTES = 10
+# Read once: an enum member looked up through its class costs as much as the rest of an id.
+_SAFETY_UNKNOWN = uuid.SafeUUID.unknown
 
 
 def uuid7_of(unix_ms: int, random: int) -> uuid.UUID:
@@ -31,7 +33,7 @@ def _uuid_of_int(value: int) -> uuid.UUID:
     `uuid.UUID._from_int` does."""
     made = object.__new__(uuid.UUID)
     object.__setattr__(made, "int", value)
-    object.__setattr__(made, "is_safe", uuid.SafeUUID.unknown)
+    object.__setattr__(made, "is_safe", _SAFETY_UNKNOWN)
     return made
 
 
