@@ -225,6 +225,32 @@ def test_impossible_readings_are_refused_per_item_and_nothing_is_stored(
     assert nurse.get(f"{url}/vitals").json() == []
 
 
+def test_a_reading_of_the_wrong_shape_is_refused_by_its_place_in_the_batch(
+    esketamine: str, eligible: Personas, login: Callable[[User], TestClient], gateway: TestClient
+) -> None:
+    login(eligible.nurse_a).post(f"/api/sessions/{esketamine}/check-in")
+    good = _vitals(1)
+    wrong = [
+        {**good[0], "unit": "mmHg"},  # a key the API does not know
+        {**good[1], "measured_at": "2026-03-29T10:00:00"},  # no timezone
+        {**good[2], "vital": "temperature"},
+    ]
+    batch = {"device_id": "monitor-7", "readings": [*good, *wrong]}
+    refused = gateway.post(f"/api/sessions/{esketamine}/vitals/device", json=batch)
+    assert refused.status_code == 422
+    located = {tuple(error["loc"]): error["type"] for error in refused.json()["detail"]}
+    first = len(good)
+    assert located == {
+        ("body", "readings", first, "unit"): "unexpected_keyword_argument",
+        ("body", "readings", first + 1, "measured_at"): "timezone_aware",
+        ("body", "readings", first + 2, "vital"): "literal_error",
+    }
+    stored = gateway.post(
+        f"/api/sessions/{esketamine}/vitals/device", json={**batch, "readings": good}
+    )
+    assert stored.json()["added"] == len(good)  # nothing of the refused batch went in
+
+
 def test_readings_are_stored_under_time_ordered_ids(
     esketamine: str,
     eligible: Personas,

@@ -107,7 +107,7 @@ def complete_dose(
 async def record_vitals(
     session_id: uuid.UUID, body: VitalsIn, caller: Caller, writes: GroupWrites
 ) -> IngestOut:
-    readings = readings_of(body.readings)
+    readings: list[Reading] = [*body.readings]
     return await _ingest(caller, writes, session_id, lambda: {"": readings}, ReadingSource.staff)
 
 
@@ -116,7 +116,7 @@ async def device_batch(
     session_id: uuid.UUID, body: DeviceBatch, caller: Caller, writes: GroupWrites
 ) -> IngestOut:
     """A bedside gateway's batch: all or nothing, and a resent batch adds nothing."""
-    readings = readings_of(body.readings)
+    readings: list[Reading] = [*body.readings]
     return await _ingest(
         caller, writes, session_id, lambda: {body.device_id: readings}, ReadingSource.device
     )
