@@ -2,7 +2,9 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
+import pytest
 from sqlalchemy import Column, Float, MetaData, String, Table, UniqueConstraint, Uuid, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
@@ -35,8 +37,9 @@ def test_stored_values_match_sqlalchemys_and_repeats_are_skipped(db: Session) ->
     plain = {**row, "id": uuid.uuid4(), "device_key": "plain"}
     connection.execute(sample.insert(), {**row, "id": uuid.uuid4(), "device_key": "orm"})
     insert = PlainInsert(sample, ["device_key", "measured_at"])
-    insert.execute(connection, [plain])
-    insert.execute(connection, [{**plain, "id": uuid.uuid4(), "value": 1.0}])  # a repeat
+    insert.execute(connection, {name: [value] for name, value in plain.items()})
+    repeat = {**plain, "id": uuid.uuid4(), "value": 1.0}
+    insert.execute(connection, {name: [value] for name, value in repeat.items()})
 
     rows = connection.execute(
         select(sample, sql_cast(sample.c.measured_at, String).label("as_text")).order_by(
@@ -59,15 +62,16 @@ def test_a_batch_shares_values_skips_only_its_repeats_and_counts_what_went_in(db
     insert = PlainInsert(sample, ["device_key", "measured_at"])
     shared = {"source": ReadingSource.staff.value, "device_key": "chair-2", "value": None}
 
-    def rows(first: int, count: int) -> list[dict[str, object]]:
-        return [
-            {"id": uuid.uuid4(), "measured_at": origin + timedelta(seconds=k)}
-            for k in range(first, first + count)
-        ]
+    def rows(first: int, count: int) -> dict[str, list[object]]:
+        seconds = range(first, first + count)
+        return {
+            "id": [uuid.uuid4() for _ in seconds],
+            "measured_at": [origin + timedelta(seconds=k) for k in seconds],
+        }
 
     assert insert.execute(connection, rows(0, 3), shared) == 3
     assert insert.execute(connection, rows(2, 3), shared) == 2  # the first is a repeat
-    assert insert.execute(connection, [], shared) == 0
+    assert insert.execute(connection, rows(0, 0), shared) == 0
 
     stored = connection.execute(select(sample).order_by(sample.c.measured_at)).all()
     assert [r.measured_at for r in stored] == [origin + timedelta(seconds=k) for k in range(5)]
@@ -82,19 +86,29 @@ def test_varying_values_keep_their_characters_and_their_nulls(db: Session) -> No
     origin = datetime(2026, 3, 29, 3, 30, tzinfo=UTC)
     # Characters an array's text form would have to quote, and a missing value beside a number.
     keys = ['a "quoted", {braced} key', "back\\slash", "NULL", " spaced ", "ünïcode"]
-    rows = [
-        {
-            "id": uuid.uuid4(),
-            "measured_at": origin + timedelta(seconds=k),
-            "source": ReadingSource.device.value,
-            "device_key": key,
-            "value": None if k % 2 else k + 0.1,
-        }
-        for k, key in enumerate(keys)
-    ]
-    assert PlainInsert(sample, ["device_key", "measured_at"]).execute(connection, rows) == 5
+    columns: dict[str, list[Any]] = {
+        "id": [uuid.uuid4() for _ in keys],
+        "measured_at": [origin + timedelta(seconds=k) for k in range(len(keys))],
+        "source": [ReadingSource.device.value] * len(keys),
+        "device_key": keys,
+        "value": [None if k % 2 else k + 0.1 for k in range(len(keys))],
+    }
+    assert PlainInsert(sample, ["device_key", "measured_at"]).execute(connection, columns) == 5
 
     stored = connection.execute(select(sample).order_by(sample.c.measured_at)).all()
-    assert [(r.id, r.device_key, r.value) for r in stored] == [
-        (row["id"], row["device_key"], row["value"]) for row in rows
-    ]
+    assert [(r.id, r.device_key, r.value) for r in stored] == list(
+        zip(columns["id"], keys, columns["value"], strict=True)
+    )
+
+
+def test_columns_of_different_lengths_or_a_column_left_out_are_refused(db: Session) -> None:
+    connection = db.connection()
+    sample.create(connection)
+    insert = PlainInsert(sample, ["device_key", "measured_at"])
+    at = datetime(2026, 3, 29, 3, 30, tzinfo=UTC)
+    shared = {"source": ReadingSource.device.value, "value": 1.0, "device_key": "k"}
+    with pytest.raises(ValueError, match="different lengths"):
+        insert.execute(connection, {"id": [uuid.uuid4()], "measured_at": [at, at]}, shared)
+    with pytest.raises(ValueError, match=r"no values for \['measured_at'\]"):
+        insert.execute(connection, {"id": [uuid.uuid4()]}, shared)
+    assert connection.execute(select(sample)).all() == []

@@ -445,22 +445,25 @@ def _store_readings(db: Session, batches: list[VitalsBatch]) -> list[list[Readin
         if len(values := {of_batch[column] for of_batch in of_batches}) == 1:
             shared[column] = values.pop()
     unique_by_batch: list[list[Reading]] = []
-    rows: list[dict[str, Any]] = []
+    columns: dict[str, list[Any]] = {"vital": [], "value": [], "measured_at": []}
+    for column in of_batches[0] if of_batches else ():
+        if column not in shared:
+            columns[column] = []
     for batch, of_batch in zip(batches, of_batches, strict=True):
         unique: dict[tuple[str, datetime], Reading] = {}
         for reading in batch.readings:
             unique.setdefault((reading.vital, reading.measured_at), reading)  # counts once
-        unique_by_batch.append(list(unique.values()))
-        varying = {column: value for column, value in of_batch.items() if column not in shared}
-        rows.extend(
-            {**varying, "vital": r.vital, "value": float(r.value), "measured_at": r.measured_at}
-            for r in unique.values()
-        )
-    ids = uuid7s(len(rows))
-    for row, row_id in zip(rows, ids, strict=True):
-        row["id"] = row_id
+        readings = list(unique.values())
+        unique_by_batch.append(readings)
+        columns["vital"] += [r.vital for r in readings]
+        columns["value"] += [float(r.value) for r in readings]
+        columns["measured_at"] += [r.measured_at for r in readings]
+        for column, column_values in columns.items():
+            if column in of_batch:
+                column_values += itertools.repeat(of_batch[column], len(readings))
+    ids = columns["id"] = uuid7s(len(columns["vital"]))
     connection = db.connection()
-    if _INSERT_READINGS.execute(connection, rows, shared) == len(rows):
+    if _INSERT_READINGS.execute(connection, columns, shared) == len(ids):
         return unique_by_batch
     went_in = set(connection.execute(_READINGS_WITH_IDS, {"ids": ids}).scalars())
     numbered = iter(ids)
