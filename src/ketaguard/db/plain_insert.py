@@ -2,8 +2,8 @@
 
 For a batch of small rows SQLAlchemy's per-row parameter handling costs several times what the
 database spends storing them. Here each value is still encoded by its column's type, exactly as
-SQLAlchemy would store it (the same text for a time on SQLite, UTC everywhere), but in one plain
-loop, and the statement is written once per dialect and set of shared columns. SQLite takes the
+SQLAlchemy would store it (the same text for a time on SQLite, UTC everywhere), but a column at a
+time, and the statement is written once per dialect and set of shared columns. SQLite takes the
 rows through the driver's `executemany`. PostgreSQL takes them as one array per column, unnested
 by a single `INSERT ... SELECT`: one statement to plan and run instead of one per row, which
 costs the server about half as much and is about as fast as `COPY`. The arrays go in the binary
