@@ -16,11 +16,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Validated straight into the `Reading` the services take, so that a gateway's batch of a
+# hundred is not built twice (198 -> 107 µs to parse one).
 @with_config(ConfigDict(extra="forbid"))
 @dataclass(frozen=True, kw_only=True)
 class ReadingIn(Reading):
-    """A reading as it is sent: validated straight into the `Reading` the services take, so
-    that a gateway's batch of a hundred is not built twice (198 -> 107 µs to parse one)."""
+    """One vital sign: its value in the vital's unit, and when it was measured, with the time
+    zone."""
 
     measured_at: AwareDatetime
 
