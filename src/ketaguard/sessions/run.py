@@ -27,7 +27,7 @@ from ketaguard.monitoring.rules import (
     sedation_findings,
     threshold_findings,
 )
-from ketaguard.monitoring.vitals import Reading, check_readings, readings_of
+from ketaguard.monitoring.vitals import Reading, check_readings
 from ketaguard.patients.models import Patient
 from ketaguard.plans.models import PlanStatus, TreatmentPlan
 from ketaguard.protocols.definition import FixedDose, ProtocolDefinition
@@ -208,7 +208,7 @@ def clear_pre_dose(
             "Not cleared: these pre-dose checks are not confirmed: " + ", ".join(unconfirmed),
             unconfirmed=unconfirmed,
         )
-    readings = readings_of(body.vitals)
+    readings: list[Reading] = [*body.vitals]
     _refuse_problems(readings)
     findings = threshold_findings(definition, readings, phase="pre_dose")
     decision = (body.prescriber_decision or "").strip()
@@ -445,10 +445,9 @@ def _store_readings(db: Session, batches: list[VitalsBatch]) -> list[list[Readin
         if len(values := {of_batch[column] for of_batch in of_batches}) == 1:
             shared[column] = values.pop()
     unique_by_batch: list[list[Reading]] = []
+    varying = [column for column in of_batches[0] if column not in shared] if of_batches else []
     columns: dict[str, list[Any]] = {"vital": [], "value": [], "measured_at": []}
-    for column in of_batches[0] if of_batches else ():
-        if column not in shared:
-            columns[column] = []
+    columns.update((column, []) for column in varying)
     for batch, of_batch in zip(batches, of_batches, strict=True):
         unique: dict[tuple[str, datetime], Reading] = {}
         for reading in batch.readings:
@@ -458,9 +457,8 @@ def _store_readings(db: Session, batches: list[VitalsBatch]) -> list[list[Readin
         columns["vital"] += [r.vital for r in readings]
         columns["value"] += [float(r.value) for r in readings]
         columns["measured_at"] += [r.measured_at for r in readings]
-        for column, column_values in columns.items():
-            if column in of_batch:
-                column_values += itertools.repeat(of_batch[column], len(readings))
+        for column in varying:
+            columns[column] += itertools.repeat(of_batch[column], len(readings))
     ids = columns["id"] = uuid7s(len(columns["vital"]))
     connection = db.connection()
     if _INSERT_READINGS.execute(connection, columns, shared) == len(ids):
