@@ -29,3 +29,14 @@ def test_invalid_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("KETAGUARD_SQLITE_BUSY_TIMEOUT_SECONDS", "-3")
     with pytest.raises(ConfigurationError, match="KETAGUARD_SQLITE_BUSY_TIMEOUT_SECONDS"):
         load_settings()
+
+
+@pytest.mark.parametrize("value", ["-1", "500", "soon"])
+def test_a_group_gathering_wait_out_of_range_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("KETAGUARD_GROUP_GATHER_MS", value)
+    with pytest.raises(ConfigurationError, match="KETAGUARD_GROUP_GATHER_MS"):
+        load_settings()
+    monkeypatch.setenv("KETAGUARD_GROUP_GATHER_MS", "0")
+    assert load_settings().group_gather_ms == 0

@@ -30,7 +30,7 @@ from ketaguard.web.install import install_web
 def create_app(settings: Settings, *, check_schema: bool = True) -> FastAPI:
     engine = build_engine(settings)
     factory = build_sessionmaker(engine)
-    committer = GroupCommitter(factory)
+    committer = GroupCommitter(factory, gather_seconds=settings.group_gather_ms / 1000)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

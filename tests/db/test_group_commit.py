@@ -3,7 +3,9 @@
 import asyncio
 import sqlite3
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from typing import cast
 
 import pytest
@@ -375,3 +377,73 @@ def test_when_work_done_together_is_refused_each_runs_again_alone(
     names, events = stored(factory)
     assert names == {"x", "y"}  # the refused one's work went with its savepoint alone
     assert len(events) == 2
+
+
+def session_counter(groups: list[uuid.UUID]) -> Callable[[str], Work[str]]:
+    """Work that notes each group it ran in (by a mark on the group's session)."""
+
+    def adding(name: str) -> Work[str]:
+        def work(db: Session) -> str:
+            if "test.group" not in db.info:
+                db.info["test.group"] = uuid.uuid4()
+                groups.append(db.info["test.group"])
+            return adds(name)(db)
+
+        return work
+
+    return adding
+
+
+async def answered_then_back(
+    committer: GroupCommitter, adding: Callable[[str], Work[str]], callers: int, apart: float
+) -> float:
+    """`callers` requests answered in one group, then each back with its next one, `apart`
+    seconds after the one before; the seconds until the last is answered."""
+    await asyncio.gather(*(committer.run(adding(f"First {k}")) for k in range(callers)))
+    began = time.perf_counter()
+
+    async def next_write(k: int) -> str:
+        await asyncio.sleep(k * apart)
+        return await committer.run(adding(f"Next {k}"))
+
+    await asyncio.gather(*(next_write(k) for k in range(callers)))
+    return time.perf_counter() - began
+
+
+@pytest.mark.parametrize("gather", [0.0, 2.0])
+def test_callers_back_soon_after_their_answers_share_the_next_group(
+    factory: sessionmaker[Session], gather: float
+) -> None:
+    groups: list[uuid.UUID] = []
+
+    async def scenario() -> float:
+        committer = GroupCommitter(factory, gather_seconds=gather)
+        elapsed = await answered_then_back(committer, session_counter(groups), 5, 0.03)
+        await committer.close()
+        return elapsed
+
+    elapsed = asyncio.run(scenario())
+    if gather:
+        assert len(groups) == 2  # the first five, then the next five together
+        assert elapsed < gather / 2  # the wait ended when the last came back, not at its bound
+    else:
+        assert len(groups) > 2  # the first to come back went alone
+    assert len(stored(factory)[1]) == 10
+
+
+def test_a_caller_after_the_gathering_window_does_not_wait(factory: sessionmaker[Session]) -> None:
+    groups: list[uuid.UUID] = []
+    adding = session_counter(groups)
+
+    async def scenario() -> float:
+        committer = GroupCommitter(factory, gather_seconds=0.5)
+        await asyncio.gather(*(committer.run(adding(f"First {k}")) for k in range(3)))
+        await asyncio.sleep(0.6)
+        began = time.perf_counter()
+        await committer.run(adding("Alone"))
+        elapsed = time.perf_counter() - began
+        await committer.close()
+        return elapsed
+
+    assert asyncio.run(scenario()) < 0.25
+    assert len(groups) == 2

@@ -16,6 +16,13 @@ for the whole run of them, instead of one per request. Each still gets its own a
 shared work raises, the group runs again as above, each request alone in its savepoint, so a
 refusal stays the refused request's own.
 
+Callers answered together tend to come back together (a gateway's next batch, a nurse's next
+reading), but a little apart. If the next group started with whoever was waiting, the first one
+back would make a group by itself and the others would queue behind it, each group paying its own
+round trips and commit. So while fewer requests wait than the previous group held, the next group
+waits for the others, at most until `gather_seconds` (the setting `group_gather_ms`) after that
+group's answers went out. A request that comes later, or after a group of one, never waits.
+
 Where the work runs: on SQLite, when no other request of this process is writing, on the event
 loop itself, and only the commit on a thread. Handing each of a group's many quick statements to a
 thread would make the two threads pass Python's interpreter lock back and forth at every
@@ -88,13 +95,23 @@ class GroupCommitter:
     server processes, lock the rows they share in the same order and never wait for each other.
     """
 
-    def __init__(self, factory: sessionmaker[Session], *, max_group: int = MAX_GROUP) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        max_group: int = MAX_GROUP,
+        gather_seconds: float = 0.0,
+    ) -> None:
         self._factory = factory
         self._max_group = max_group
+        self._gather_seconds = gather_seconds
         self._pending: list[_Job] = []
         self._drainer: asyncio.Task[None] | None = None
         self._savepoints = False  # the previous group had a refusal
         self._closed = False
+        self._previous_size = 0
+        self._previous_answered = 0.0  # the event loop's time
+        self._gathered: asyncio.Event | None = None  # set when as many wait as last time
 
     async def run(self, work: Work[T], *, lock_key: str = "") -> T:
         return await self.run_together(work, _one_by_one, lock_key=lock_key)
@@ -106,6 +123,8 @@ class GroupCommitter:
             raise RuntimeError("the group committer is closed")
         job = _Job(item, lock_key, asyncio.get_running_loop().create_future(), together)
         self._pending.append(job)
+        if self._gathered is not None and len(self._pending) >= self._previous_size:
+            self._gathered.set()
         if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain())
         result: T = await job.future
@@ -116,6 +135,7 @@ class GroupCommitter:
             while self._pending:
                 # Once round the loop first, so that requests already read join this group.
                 await asyncio.sleep(0)
+                await self._gather()
                 group = self._pending[: self._max_group]
                 del self._pending[: self._max_group]
                 try:
@@ -124,8 +144,28 @@ class GroupCommitter:
                     )
                 except Exception as exc:  # no transaction could begin: tell them, go on
                     _settle([(job, exc) for job in group])
+                self._previous_size = len(group)
+                self._previous_answered = asyncio.get_running_loop().time()
         finally:
             self._drainer = None
+
+    async def _gather(self) -> None:
+        """Wait until as many requests wait as the previous group held, or until
+        `gather_seconds` after its answers went out, whichever comes first."""
+        deadline = self._previous_answered + self._gather_seconds
+        if (
+            len(self._pending) >= self._previous_size
+            or asyncio.get_running_loop().time() >= deadline
+        ):
+            return
+        self._gathered = asyncio.Event()
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._gathered.wait()
+        except TimeoutError:
+            pass  # those not back by now go in the next group
+        finally:
+            self._gathered = None
 
     async def close(self) -> None:
         """Commit what is waiting; refuse what comes after."""
