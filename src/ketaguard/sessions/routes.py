@@ -2,7 +2,7 @@
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -107,8 +107,9 @@ def complete_dose(
 async def record_vitals(
     session_id: uuid.UUID, body: VitalsIn, caller: Caller, writes: GroupWrites
 ) -> IngestOut:
-    readings: list[Reading] = [*body.readings]
-    return await _ingest(caller, writes, session_id, lambda: {"": readings}, ReadingSource.staff)
+    return await _ingest(
+        caller, writes, session_id, lambda: {"": body.readings}, ReadingSource.staff
+    )
 
 
 @router.post("/sessions/{session_id}/vitals/device", response_model=IngestOut)
@@ -116,9 +117,8 @@ async def device_batch(
     session_id: uuid.UUID, body: DeviceBatch, caller: Caller, writes: GroupWrites
 ) -> IngestOut:
     """A bedside gateway's batch: all or nothing, and a resent batch adds nothing."""
-    readings: list[Reading] = [*body.readings]
     return await _ingest(
-        caller, writes, session_id, lambda: {body.device_id: readings}, ReadingSource.device
+        caller, writes, session_id, lambda: {body.device_id: body.readings}, ReadingSource.device
     )
 
 
@@ -155,7 +155,7 @@ def _fhir_by_device(payload: dict[str, Any]) -> dict[str, list[Reading]]:
 class _VitalsPost:
     caller: Credentials
     session_id: uuid.UUID
-    readings_by_device: Callable[[], dict[str, list[Reading]]]
+    readings_by_device: Callable[[], Mapping[str, Sequence[Reading]]]
     source: ReadingSource
 
 
@@ -163,7 +163,7 @@ async def _ingest(
     caller: Credentials,
     writes: Committer,
     session_id: uuid.UUID,
-    readings_by_device: Callable[[], dict[str, list[Reading]]],
+    readings_by_device: Callable[[], Mapping[str, Sequence[Reading]]],
     source: ReadingSource,
 ) -> IngestOut:
     """Checks the caller, then reads the readings, then stores them, all in this request's

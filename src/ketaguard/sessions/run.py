@@ -3,6 +3,7 @@
 import itertools
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -171,7 +172,7 @@ def check_in(
     return session
 
 
-def _refuse_problems(readings: list[Reading]) -> None:
+def _refuse_problems(readings: Sequence[Reading]) -> None:
     problems = check_readings(readings, utcnow())
     if problems:
         raise InvalidInput(
@@ -208,7 +209,7 @@ def clear_pre_dose(
             "Not cleared: these pre-dose checks are not confirmed: " + ", ".join(unconfirmed),
             unconfirmed=unconfirmed,
         )
-    readings: list[Reading] = [*body.vitals]
+    readings = body.vitals
     _refuse_problems(readings)
     findings = threshold_findings(definition, readings, phase="pre_dose")
     decision = (body.prescriber_decision or "").strip()
@@ -361,7 +362,7 @@ class VitalsBatch:
     principal: Principal
     context: AuditContext
     session_id: uuid.UUID
-    readings: list[Reading]
+    readings: Sequence[Reading]
     source: ReadingSource
     device_key: str = ""
 
@@ -441,13 +442,15 @@ def _store_readings(db: Session, batches: list[VitalsBatch]) -> list[list[Readin
     ]
     # A value every batch has is sent once, not once per row: most groups are one sender's.
     shared: dict[str, Any] = {"created_at": utcnow()}
+    columns: dict[str, list[Any]] = {"vital": [], "value": [], "measured_at": []}
+    varying: list[str] = []
     for column in of_batches[0] if of_batches else ():
         if len(values := {of_batch[column] for of_batch in of_batches}) == 1:
             shared[column] = values.pop()
+        else:
+            varying.append(column)
+            columns[column] = []
     unique_by_batch: list[list[Reading]] = []
-    varying = [column for column in of_batches[0] if column not in shared] if of_batches else []
-    columns: dict[str, list[Any]] = {"vital": [], "value": [], "measured_at": []}
-    columns.update((column, []) for column in varying)
     for batch, of_batch in zip(batches, of_batches, strict=True):
         unique: dict[tuple[str, datetime], Reading] = {}
         for reading in batch.readings:
@@ -473,7 +476,7 @@ def ingest_vitals(
     principal: Principal,
     context: AuditContext,
     session_id: uuid.UUID,
-    readings: list[Reading],
+    readings: Sequence[Reading],
     *,
     source: ReadingSource,
     device_key: str = "",

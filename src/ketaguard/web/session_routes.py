@@ -23,7 +23,6 @@ from ketaguard.auth.permissions import Permission
 from ketaguard.db.session import DbSession
 from ketaguard.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ketaguard.kit.time import utcnow
-from ketaguard.monitoring.vitals import Reading
 from ketaguard.sessions import rems, run
 from ketaguard.sessions.models import ReadingSource, SessionStatus
 from ketaguard.sessions.schemas_run import RatingIn
@@ -258,9 +257,13 @@ def record_vitals(
     session_id: uuid.UUID, request: Request, db: DbSession, viewer: VitalsWriter, form: PostedForm
 ) -> Response:
     def step(loaded: Loaded, reader: forms.FormReader, context: AuditContext) -> object:
-        readings: list[Reading] = [*forms.vitals(reader)]
         return run.ingest_vitals(
-            db, viewer.principal, context, session_id, readings, source=ReadingSource.staff
+            db,
+            viewer.principal,
+            context,
+            session_id,
+            forms.vitals(reader),
+            source=ReadingSource.staff,
         )
 
     return _act(
