@@ -225,6 +225,32 @@ def test_impossible_readings_are_refused_per_item_and_nothing_is_stored(
     assert nurse.get(f"{url}/vitals").json() == []
 
 
+def test_a_nurse_posting_vitals_from_a_session_needs_its_csrf_token(
+    esketamine: str, eligible: Personas, login: Callable[[User], TestClient], db: Session
+) -> None:
+    nurse = login(eligible.nurse_a)
+    url = f"/api/sessions/{esketamine}"
+    nurse.post(f"{url}/check-in")
+    body = {"readings": _vitals(1)}
+    token = nurse.headers.pop("X-CSRF-Token")
+    for sent in (None, "not-the-token"):
+        if sent is not None:
+            nurse.headers["X-CSRF-Token"] = sent
+        refused = nurse.post(f"{url}/vitals", json=body)
+        assert refused.status_code == 403
+        assert "CSRF" in refused.json()["detail"]
+    assert nurse.get(f"{url}/vitals").json() == []
+    nurse.headers["X-CSRF-Token"] = token
+    assert nurse.post(f"{url}/vitals", json=body).json()["added"] == len(body["readings"])
+
+
+def test_the_vitals_routes_document_a_token_or_a_session(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for suffix in ("", "/device", "/fhir"):
+        operation = paths[f"/api/sessions/{{session_id}}/vitals{suffix}"]["post"]
+        assert operation["security"] == [{"api_token": []}, {"csrf": []}]
+
+
 def test_a_reading_of_the_wrong_shape_is_refused_by_its_place_in_the_batch(
     esketamine: str, eligible: Personas, login: Callable[[User], TestClient], gateway: TestClient
 ) -> None:

@@ -14,7 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaguard.alerts.schemas import AlertOut
-from ketaguard.auth.deps import Credentials, audit_context, credentials, require
+from ketaguard.auth.deps import (
+    CREDENTIALS_SECURITY,
+    Credentials,
+    audit_context,
+    credentials,
+    require,
+)
 from ketaguard.auth.models import User
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
@@ -103,7 +109,9 @@ def complete_dose(
 # many small writes share commits instead of queueing one by one on the disk.
 
 
-@router.post("/sessions/{session_id}/vitals", response_model=IngestOut)
+@router.post(
+    "/sessions/{session_id}/vitals", response_model=IngestOut, openapi_extra=CREDENTIALS_SECURITY
+)
 async def record_vitals(
     session_id: uuid.UUID, body: VitalsIn, caller: Caller, writes: GroupWrites
 ) -> IngestOut:
@@ -112,7 +120,11 @@ async def record_vitals(
     )
 
 
-@router.post("/sessions/{session_id}/vitals/device", response_model=IngestOut)
+@router.post(
+    "/sessions/{session_id}/vitals/device",
+    response_model=IngestOut,
+    openapi_extra=CREDENTIALS_SECURITY,
+)
 async def device_batch(
     session_id: uuid.UUID, body: DeviceBatch, caller: Caller, writes: GroupWrites
 ) -> IngestOut:
@@ -122,7 +134,11 @@ async def device_batch(
     )
 
 
-@router.post("/sessions/{session_id}/vitals/fhir", response_model=IngestOut)
+@router.post(
+    "/sessions/{session_id}/vitals/fhir",
+    response_model=IngestOut,
+    openapi_extra=CREDENTIALS_SECURITY,
+)
 async def fhir_vitals(
     session_id: uuid.UUID,
     caller: Caller,
