@@ -21,6 +21,7 @@ from ketaguard.db.engine import build_sessionmaker
 from ketaguard.db.group_commit import GroupCommitter, Together, Work, _Job, commit_group
 from ketaguard.db.session import unit_of_work
 from ketaguard.kit.errors import Conflict, Forbidden
+from tests.aio import run_async
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ async def run_group(
 def group_of(
     factory: sessionmaker[Session], works: list[Work[object]], *, savepoints: bool = False
 ) -> tuple[list[_Job], bool]:
-    return asyncio.run(run_group(factory, [(work, "") for work in works], savepoints))
+    return run_async(run_group(factory, [(work, "") for work in works], savepoints))
 
 
 @pytest.mark.parametrize("savepoints", [False, True])
@@ -169,7 +170,7 @@ def test_jobs_run_in_lock_key_order_and_a_cancelled_one_not_at_all(
         await commit_group(factory, group)
         return cancelled
 
-    cancelled = asyncio.run(scenario())
+    cancelled = run_async(scenario())
     assert seen == ["b1", "b2", "c"]
     assert cancelled.future.cancelled()
 
@@ -197,7 +198,7 @@ def test_requests_waiting_together_share_one_commit_and_each_gets_its_own_answer
             await committer.run(adds("Late"))
         return list(answers)
 
-    assert asyncio.run(scenario()) == names
+    assert run_async(scenario()) == names
     assert len(sessions) < len(names) / 10  # a few groups (64 at most each), not 200 commits
     stored_names, events = stored(factory)
     assert stored_names == set(names)
@@ -228,7 +229,7 @@ def test_after_a_refusal_groups_use_savepoints_until_one_passes_without(
         assert nested == [True, False]  # savepoints until a group passes without a refusal
         await committer.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_a_group_waiting_for_another_writer_never_holds_up_the_event_loop(
@@ -258,7 +259,7 @@ def test_a_group_waiting_for_another_writer_never_holds_up_the_event_loop(
         await committer.close()
         return answer
 
-    assert asyncio.run(scenario()) == "Vital"
+    assert run_async(scenario()) == "Vital"
     assert stored(factory)[0] == {"Other", "Vital"}
 
 
@@ -277,7 +278,7 @@ def test_a_group_that_cannot_begin_tells_each_request(factory: sessionmaker[Sess
         await committer.close()
         return list(answers)
 
-    answers = asyncio.run(asyncio.wait_for(scenario(), timeout=10))
+    answers = run_async(asyncio.wait_for(scenario(), timeout=10))
     assert all(isinstance(answer, OperationalError) for answer in answers)
 
 
@@ -287,7 +288,9 @@ def test_a_group_meeting_another_processs_sqlite_lock_waits_off_the_event_loop(
     if scratch_engine.dialect.name != "sqlite":
         pytest.skip("SQLite's file lock; on PostgreSQL every group runs on a thread")
     # A connection of its own, outside this process's write queue, as another process's is.
-    other = sqlite3.connect(scratch_engine.url.database or "", isolation_level=None)
+    other = sqlite3.connect(
+        scratch_engine.url.database or "", isolation_level=None, check_same_thread=False
+    )
     other.execute("BEGIN IMMEDIATE")
 
     async def scenario() -> tuple[str, int]:
@@ -306,7 +309,7 @@ def test_a_group_meeting_another_processs_sqlite_lock_waits_off_the_event_loop(
         await committer.close()
         return answer, ticks
 
-    answer, ticks = asyncio.run(scenario())
+    answer, ticks = run_async(scenario())
     other.close()
     assert answer == "After the lock"
     assert ticks >= 10  # the loop went on while the group waited for the lock
@@ -345,7 +348,7 @@ def test_neighbours_with_the_same_together_run_as_one_call_in_lock_order(
         assert await commit_group(factory, group) is False
         return [job.future.result() for job in group]
 
-    assert asyncio.run(scenario()) == ["B", "c", "A", "A2", "D"]
+    assert run_async(scenario()) == ["B", "c", "A", "A2", "D"]
     # Another kind of work between them keeps the lock order: two calls, not one.
     assert calls == [["a", "a2", "b"], ["d"]]
     assert seen == ["c"]
@@ -370,7 +373,7 @@ def test_when_work_done_together_is_refused_each_runs_again_alone(
         await committer.close()
         return list(answers)
 
-    x, refused, y = asyncio.run(scenario())
+    x, refused, y = run_async(scenario())
     assert (x, y) == ("X", "Y")
     assert isinstance(refused, Conflict)
     assert calls == [["refused", "x", "y"], ["refused"], ["x"], ["y"]]
@@ -422,7 +425,7 @@ def test_callers_back_soon_after_their_answers_share_the_next_group(
         await committer.close()
         return elapsed
 
-    elapsed = asyncio.run(scenario())
+    elapsed = run_async(scenario())
     if gather:
         assert len(groups) == 2  # the first five, then the next five together
         assert elapsed < gather / 2  # the wait ended when the last came back, not at its bound
@@ -445,5 +448,5 @@ def test_a_caller_after_the_gathering_window_does_not_wait(factory: sessionmaker
         await committer.close()
         return elapsed
 
-    assert asyncio.run(scenario()) < 0.25
+    assert run_async(scenario()) < 0.25
     assert len(groups) == 2

@@ -29,6 +29,7 @@ from ketaguard.kit.time import utcnow
 from ketaguard.monitoring.vitals import Reading
 from ketaguard.sessions.models import ReadingSource, TreatmentSession, VitalReading
 from ketaguard.sessions.run import check_in, ingest_vitals
+from tests.aio import run_async
 from tests.factories import (
     Personas,
     login_over_http,
@@ -192,7 +193,7 @@ def test_requests_on_one_session_in_one_group_each_count(scratch_engine: Engine)
         await commit_group(factory, jobs)
         return [job.future.result() for job in jobs]
 
-    raised, calm_raised = asyncio.run(group())
+    raised, calm_raised = run_async(group())
     assert raised > 0
     assert calm_raised == 0
     with unit_of_work(factory) as db:
