@@ -22,6 +22,7 @@ from ketaguard.kit.cli import (
     console,
     console_context,
     engine_or_exit,
+    err_console,
     fail,
     print_table,
     settings_or_exit,
@@ -174,6 +175,7 @@ def serve(
     import uvicorn
 
     from ketaguard.app import create_app
+    from ketaguard.serving import APP_FACTORY, PortTaken, Supervisor, spreads_connections
 
     settings = settings_or_exit()
     engine = engine_or_exit(settings)
@@ -186,15 +188,15 @@ def serve(
     )
     if application is not None:
         uvicorn.run(application, host=host, port=port)
-    else:
+    elif spreads_connections():
         # Each worker process builds its own app from the same environment.
-        uvicorn.run(
-            "ketaguard.app:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-        )
+        try:
+            code = Supervisor(host, port, workers, err_console.print).run()
+        except PortTaken as exc:
+            fail(str(exc))
+        raise typer.Exit(code)
+    else:
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers)
 
 
 def print_demo_logins() -> None:
