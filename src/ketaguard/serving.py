@@ -102,7 +102,7 @@ class Supervisor:
         self._context = multiprocessing.get_context("spawn")
         self._stopping = False
 
-    def request_stop(self, _signal: int = signal.SIGTERM, _frame: FrameType | None = None) -> None:
+    def _request_stop(self, _signal: int, _frame: FrameType | None) -> None:
         self._stopping = True
 
     def run(self) -> int:
@@ -118,9 +118,11 @@ class Supervisor:
             ]
             for sock in sockets:
                 sock.listen(BACKLOG)
+            running: list[_Running] = []
             with self._stop_on_signals():
-                running = [self._start(sock) for sock in sockets]
                 try:
+                    for sock in sockets:
+                        running.append(self._start(sock))
                     return self._watch(sockets, running)
                 finally:
                     self._stop(running)
@@ -163,7 +165,7 @@ class Supervisor:
     @contextlib.contextmanager
     def _stop_on_signals(self) -> Iterator[None]:
         stops = (signal.SIGINT, signal.SIGTERM)
-        previous = {sig: signal.signal(sig, self.request_stop) for sig in stops}
+        previous = {sig: signal.signal(sig, self._request_stop) for sig in stops}
         try:
             yield
         finally:
