@@ -52,7 +52,7 @@ def workers_of(pid: int) -> list[int]:
     return found
 
 
-def listening_sockets(pid: int) -> set[str]:
+def sockets_held(pid: int) -> set[str]:
     """The socket inodes a process holds open."""
     held = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
@@ -120,7 +120,7 @@ def test_workers_share_the_connections_that_stay_open(url: str) -> None:
                 client.request("GET", "/healthz")
                 assert client.getresponse().read()
             open_ends = sockets_on(port, ESTABLISHED)
-            held = Counter({pid: len(listening_sockets(pid) & open_ends) for pid in workers})
+            held = Counter({pid: len(sockets_held(pid) & open_ends) for pid in workers})
         finally:
             for client in clients:
                 client.close()
