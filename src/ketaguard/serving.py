@@ -63,14 +63,14 @@ def bound_socket(host: str, port: int, *, shared: bool) -> socket.socket:
 class _Server(uvicorn.Server):
     """uvicorn's server, telling the supervisor once its app has started."""
 
-    def __init__(self, config: uvicorn.Config, started: EventType) -> None:
+    def __init__(self, config: uvicorn.Config, app_started: EventType) -> None:
         super().__init__(config)
-        self._started = started
+        self._app_started = app_started  # the supervisor's event; `self.started` is uvicorn's
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
-            self._started.set()
+            self._app_started.set()
 
 
 def run_worker(sock: socket.socket, started: EventType) -> None:
