@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from ketaguard.kit.ids import uuid7, uuid7_of, uuid7s
+from ketaguard.kit.ids import uuid7, uuid7_of, uuid7_run, uuid7s
 
 
 def test_the_rfc_example_id() -> None:
@@ -30,6 +30,23 @@ def test_a_batch_carries_this_millisecond_and_distinct_random_bits() -> None:
     assert len(set(batch)) == 500
     assert {made.int >> 80 for made in batch} <= set(range(before, after + 1))
     assert all((made.version, made.variant) == (7, uuid.RFC_4122) for made in batch)
+
+
+def test_a_batch_counts_up_from_random_bits() -> None:
+    first, second = uuid7s(100), uuid7s(100)
+    assert [made.int - first[0].int for made in first] == list(range(100))
+    assert first[0].int & (1 << 62) - 1 != second[0].int & (1 << 62) - 1  # drawn afresh
+
+
+@pytest.mark.parametrize("counter", [(1 << 62) - 500, (1 << 62) - 1])
+def test_a_run_near_the_top_of_its_counter_stays_inside_it(counter: int) -> None:
+    # Counting up from there, unchecked, would carry into the variant and the version.
+    run = uuid7_run(0x017F22E279B0, (1 << 80) - 1 & ~((1 << 62) - 1) | counter, 500)
+    assert len(set(run)) == 500
+    assert run == sorted(run)
+    assert all((made.version, made.variant) == (7, uuid.RFC_4122) for made in run)
+    assert {made.int >> 80 for made in run} == {0x017F22E279B0}
+    assert {made.int >> 64 & 0xFFF for made in run} == {0xFFF}  # rand_a untouched
 
 
 def test_ids_made_later_sort_after_earlier_ones() -> None:
