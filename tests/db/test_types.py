@@ -1,6 +1,8 @@
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import AwareDatetime, TypeAdapter
 from sqlalchemy import DateTime, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import StatementError
@@ -44,16 +46,30 @@ def test_sqlite_stores_the_text_sqlalchemys_own_processors_would() -> None:
     assert ours is not None
     assert theirs is not None
     half_past_five_west = timezone(-timedelta(hours=5, minutes=30))
+    new_york = ZoneInfo("America/New_York")
     moments = [
         datetime(2026, 3, 8, 1, 30, tzinfo=half_past_five_west),
         datetime(2026, 12, 5, 4, 15, 25, 916097, tzinfo=UTC),
         datetime(2026, 1, 1, tzinfo=UTC),  # no microseconds: still written out
         datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
         datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        # Either side of a daylight-saving change, and the hour that happens twice.
+        datetime(2026, 3, 8, 1, 59, tzinfo=new_york),
+        datetime(2026, 3, 8, 3, 0, tzinfo=new_york),
+        datetime(2026, 11, 1, 1, 30, tzinfo=new_york),
+        datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=new_york),
+        # As pydantic reads a time from JSON, with a zone of its own.
+        *TypeAdapter(list[AwareDatetime]).validate_json(
+            b'["2026-12-05T04:15:25.916097Z", "2026-12-05T04:15:25.916097+05:45"]'
+        ),
     ]
     for moment in moments:
         assert ours(moment) == theirs(moment.astimezone(UTC))
     assert ours(moments[0]) == "2026-03-08 07:00:00.000000"
+    assert [ours(moment) for moment in moments[7:9]] == [
+        "2026-11-01 05:30:00.000000",
+        "2026-11-01 06:30:00.000000",
+    ]
     assert ours(None) is None
     with pytest.raises(ValueError, match="naive datetime"):
         ours(datetime(2026, 1, 1, 12, 0))  # noqa: DTZ001
