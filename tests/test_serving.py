@@ -1,6 +1,8 @@
 """`ketaguard serve --workers N` as a clinic runs it: real processes, real sockets."""
 
+import asyncio
 import contextlib
+import gc
 import http.client
 import os
 import signal
@@ -14,9 +16,12 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from ketaguard.serving import Supervisor, spreads_connections
+from ketaguard.serving import Supervisor, _Server, spreads_connections
+from tests.aio import run_async
 
 pytestmark = pytest.mark.skipif(
     not spreads_connections(), reason="workers with their own sockets need Linux"
@@ -171,6 +176,46 @@ def test_a_port_in_use_is_refused_in_one_line(url: str) -> None:
     assert result.returncode == 1
     assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_one_process_on_a_port_in_use_exits_with_an_error(url: str) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {**os.environ, "KETAGUARD_DATABASE_URL": url, "KETAGUARD_ENV": "development"}
+        result = subprocess.run(  # noqa: S603 - our own interpreter and command
+            [sys.executable, "-m", "ketaguard", "serve", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert "address already in use" in result.stderr
+
+
+def test_a_started_server_keeps_the_apps_objects_out_of_the_collectors_passes(
+    app: FastAPI,
+) -> None:
+    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=free_port()))
+
+    async def frozen_once_started() -> tuple[int, int]:
+        before = gc.get_freeze_count()
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            assert not serving.done(), serving.result()
+            await asyncio.sleep(0.01)
+        frozen = gc.get_freeze_count()
+        server.should_exit = True
+        await serving
+        return before, frozen
+
+    try:
+        before, after = run_async(frozen_once_started())
+    finally:
+        gc.unfreeze()  # the other tests' objects are collected as usual
+    assert before == 0
+    assert after > 10_000
 
 
 def exits_while_starting(sock: socket.socket, started: Event) -> None:

@@ -175,7 +175,7 @@ def serve(
     import uvicorn
 
     from ketaguard.app import create_app
-    from ketaguard.serving import APP_FACTORY, PortTaken, Supervisor, spreads_connections
+    from ketaguard.serving import APP_FACTORY, PortTaken, Supervisor, serve_app, spreads_connections
 
     settings = settings_or_exit()
     engine = engine_or_exit(settings)
@@ -187,7 +187,7 @@ def serve(
         f"ketaguard {ketaguard.__version__} on http://{host}:{port} ({settings.env.value})"
     )
     if application is not None:
-        uvicorn.run(application, host=host, port=port)
+        serve_app(application, host, port)
     elif spreads_connections():
         # Each worker process builds its own app from the same environment.
         try:

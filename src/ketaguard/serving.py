@@ -13,6 +13,7 @@ socket's queue. A worker that dies is replaced on the same socket, so what waits
 """
 
 import contextlib
+import gc
 import multiprocessing
 import signal
 import socket
@@ -26,6 +27,7 @@ from multiprocessing.synchronize import Event as EventType
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 
 APP_FACTORY = "ketaguard.app:app_from_environment"
 # How long a worker may finish its requests after SIGTERM before it is killed.
@@ -61,16 +63,29 @@ def bound_socket(host: str, port: int, *, shared: bool) -> socket.socket:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, telling the supervisor once its app has started."""
+    """uvicorn's server, which sets its app's long-lived objects apart from the garbage
+    collector once the app has started, and tells the supervisor, if any."""
 
-    def __init__(self, config: uvicorn.Config, app_started: EventType) -> None:
+    def __init__(self, config: uvicorn.Config, app_started: EventType | None = None) -> None:
         super().__init__(config)
         self._app_started = app_started  # the supervisor's event; `self.started` is uvicorn's
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
-            self._app_started.set()
+            # The app's routes, models and mappings live as long as the process, and the
+            # collector's full passes walked them all: 220,000 objects, a 100 ms pause in which
+            # no request is answered, and a few percent of a gateway's CPU. Frozen, they are
+            # left out of every pass.
+            gc.freeze()
+            if self._app_started is not None:
+                self._app_started.set()
+
+
+def serve_app(app: FastAPI, host: str, port: int) -> None:
+    """Serve `app` in this process until stopped. A failed start exits, as uvicorn does."""
+    with contextlib.suppress(KeyboardInterrupt):
+        _Server(uvicorn.Config(app, host=host, port=port)).run()
 
 
 def run_worker(sock: socket.socket, started: EventType) -> None:
