@@ -434,6 +434,47 @@ def test_callers_back_soon_after_their_answers_share_the_next_group(
     assert len(stored(factory)[1]) == 10
 
 
+def test_callers_that_came_while_a_group_ran_wait_for_its_callers_to_come_back(
+    factory: sessionmaker[Session],
+) -> None:
+    """Two gateways' batches go first; two more come while that group commits. Counting only the
+    previous group's two, the two waiting would go at once, and the first two would come back
+    to a group of their own: two groups of two taking turns, for as long as the four post."""
+    ran_in: list[int] = []  # for each request, the group it ran in
+
+    def adding(name: str) -> Work[str]:
+        def work(db: Session) -> str:
+            db.info.setdefault("test.group", len(set(ran_in)))
+            ran_in.append(db.info["test.group"])
+            return adds(name)(db)
+
+        return work
+
+    async def scenario() -> None:
+        committer = GroupCommitter(factory, gather_seconds=0.2)
+        first_ran = asyncio.Event()
+
+        def first(db: Session) -> str:
+            first_ran.set()
+            return adding("0.0")(db)
+
+        async def posting(k: int, rounds: int) -> None:
+            for n in range(rounds):
+                await committer.run(first if (k, n) == (0, 0) else adding(f"{k}.{n}"))
+                await asyncio.sleep(0.01)  # the answer's way back, and the next batch's
+
+        async def later(k: int) -> None:
+            await first_ran.wait()  # set as the first group runs; it commits next
+            await posting(k, 3)
+
+        await asyncio.gather(posting(0, 3), posting(1, 3), later(2), later(3))
+        await committer.close()
+
+    run_async(scenario())
+    assert [ran_in.count(group) for group in dict.fromkeys(ran_in)] == [2, 4, 4, 2]
+    assert len(stored(factory)[1]) == 12
+
+
 def test_a_caller_after_the_gathering_window_does_not_wait(factory: sessionmaker[Session]) -> None:
     groups: list[uuid.UUID] = []
     adding = session_counter(groups)
