@@ -1,11 +1,13 @@
 """Data-entry checks on vital-sign readings: one table row per problem, then pairs and ordering."""
 
+import json
 from dataclasses import FrozenInstanceError
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import AwareDatetime, TypeAdapter
 
 from ketaguard.monitoring.vitals import (
     CLOCK_SKEW_ALLOWANCE,
@@ -86,6 +88,33 @@ def test_the_ends_of_each_plausible_range_are_accepted(vital: Vital) -> None:
 
 def test_a_reading_within_the_clock_skew_allowance_is_accepted() -> None:
     assert check_readings([reading("spo2", 98, NOW + CLOCK_SKEW_ALLOWANCE)], NOW) == []
+
+
+def test_the_clock_skew_limit_holds_in_every_kind_of_zone() -> None:
+    """The edge of the allowance and one second past it, in UTC, in a fixed offset, in pydantic's
+    zone as read from JSON, and in a region's zone with daylight saving; mixed in one batch, as
+    the zone changes from reading to reading."""
+    edge = NOW + CLOCK_SKEW_ALLOWANCE
+    past = edge + timedelta(seconds=1)
+    kathmandu = timezone(timedelta(hours=5, minutes=45))
+    from_json = TypeAdapter(list[AwareDatetime]).validate_json(
+        json.dumps([edge.isoformat(), past.isoformat()])
+    )
+    times = [
+        edge, past,
+        edge.astimezone(kathmandu), past.astimezone(kathmandu),
+        *from_json,
+        edge.astimezone(ZoneInfo("America/Chicago")), past.astimezone(ZoneInfo("America/Chicago")),
+        edge.replace(tzinfo=None),
+    ]  # fmt: skip
+    problems = check_readings([reading("spo2", 98, at) for at in times], NOW)
+    assert codes(problems) == [
+        (1, "spo2", "in_future"),
+        (3, "spo2", "in_future"),
+        (5, "spo2", "in_future"),
+        (7, "spo2", "in_future"),
+        (8, "spo2", "naive_datetime"),
+    ]
 
 
 def test_the_future_message_says_how_far_ahead() -> None:
