@@ -109,6 +109,25 @@ def test_batches_stored_together_answer_as_one_after_another(
     assert [r.duplicates for r in again] == [2, 1, 2, 2, 1]
 
 
+def test_a_reading_repeated_within_its_batch_counts_once(db: Session, eligible: Personas) -> None:
+    first, second = _checked_in(db, eligible)
+    nurse = principal_for_user(db, eligible.nurse_a, None)
+    high = Reading(vital="systolic_bp", value=200, measured_at=AT)
+    batches = [
+        _batch(nurse, first, [*_heart_rate(5, 5, 6), high, high], "monitor-1"),
+        _batch(nurse, second, _heart_rate(5), "monitor-1"),
+    ]
+
+    results = ingest_batches(db, batches)
+
+    assert [(r.added, r.duplicates) for r in results] == [(3, 2), (1, 0)]
+    rules = [alert.rule for alert in results[0].alerts]
+    assert rules
+    assert len(set(rules)) == len(rules)  # judged once
+    rows = db.scalars(select(VitalReading.vital).where(VitalReading.session_id == first.id))
+    assert sorted(rows) == ["heart_rate", "heart_rate", "systolic_bp"]
+
+
 def test_one_refused_batch_is_refused_before_any_batch_is_written(
     db: Session, eligible: Personas
 ) -> None:

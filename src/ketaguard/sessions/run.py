@@ -5,7 +5,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
@@ -426,9 +426,9 @@ def _store_readings(db: Session, batches: list[VitalsBatch]) -> list[list[Readin
     """Insert what is new and skip exact repeats; returns each batch's readings that were new.
 
     All go in as one plain insert, the driver's fastest path (RETURNING would force a slower
-    one), and the unique key skips what is stored already, by an earlier batch too. Only when the
-    count that went in falls short (a gateway resending a batch) does a second query ask which
-    did.
+    one), and the unique key skips what is stored already: by an earlier batch, by an earlier
+    batch of the group, or earlier in the same batch. Only when the count that went in falls
+    short (a gateway resending a batch) does a second query ask which did.
     """
     of_batches = [
         {
@@ -450,13 +450,8 @@ def _store_readings(db: Session, batches: list[VitalsBatch]) -> list[list[Readin
         else:
             varying.append(column)
             columns[column] = []
-    unique_by_batch: list[list[Reading]] = []
     for batch, of_batch in zip(batches, of_batches, strict=True):
-        unique: dict[tuple[str, datetime], Reading] = {}
-        for reading in batch.readings:
-            unique.setdefault((reading.vital, reading.measured_at), reading)  # counts once
-        readings = list(unique.values())
-        unique_by_batch.append(readings)
+        readings = batch.readings
         columns["vital"] += [r.vital for r in readings]
         columns["value"] += [float(r.value) for r in readings]
         columns["measured_at"] += [r.measured_at for r in readings]
@@ -465,10 +460,10 @@ def _store_readings(db: Session, batches: list[VitalsBatch]) -> list[list[Readin
     ids = columns["id"] = uuid7s(len(columns["vital"]))
     connection = db.connection()
     if _INSERT_READINGS.execute(connection, columns, shared) == len(ids):
-        return unique_by_batch
+        return [list(batch.readings) for batch in batches]
     went_in = set(connection.execute(_READINGS_WITH_IDS, {"ids": ids}).scalars())
     numbered = iter(ids)
-    return [[r for r in unique if next(numbered) in went_in] for unique in unique_by_batch]
+    return [[r for r in batch.readings if next(numbered) in went_in] for batch in batches]
 
 
 def ingest_vitals(
