@@ -28,6 +28,7 @@ from ketaguard.db.group_commit import Committer, GroupWrites
 from ketaguard.db.session import DbSession
 from ketaguard.fhir.vitals import FhirBundleError, FhirError, FhirReading, parse_fhir
 from ketaguard.kit.errors import InvalidInput
+from ketaguard.kit.json_route import JsonBodyRoute
 from ketaguard.kit.time import utcnow
 from ketaguard.monitoring.vitals import Reading, readings_of
 from ketaguard.rems.form import DeadlineState, missing_fields
@@ -49,7 +50,8 @@ from ketaguard.sessions.schemas_run import (
     VitalsIn,
 )
 
-router = APIRouter(prefix="/api", tags=["sessions"])
+# Gateways post a hundred readings a batch: their bodies are read by pydantic from the bytes.
+router = APIRouter(prefix="/api", tags=["sessions"], route_class=JsonBodyRoute)
 
 Runner = Annotated[Principal, require(Permission.session_run)]
 Caller = Annotated[Credentials, Depends(credentials)]
