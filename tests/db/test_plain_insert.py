@@ -10,8 +10,9 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from ketaguard.db.base import str_enum
-from ketaguard.db.plain_insert import PlainInsert
+from ketaguard.db.plain_insert import PlainInsert, stored_uuids
 from ketaguard.db.types import UTCDateTime
+from ketaguard.kit.ids import new_uuid7_run, uuids_of
 from ketaguard.sessions.models import ReadingSource
 
 metadata = MetaData()
@@ -99,6 +100,29 @@ def test_varying_values_keep_their_characters_and_their_nulls(db: Session) -> No
     assert [(r.id, r.device_key, r.value) for r in stored] == list(
         zip(columns["id"], keys, columns["value"], strict=True)
     )
+
+
+def test_ids_given_as_integers_in_their_stored_form_come_back_as_the_same_uuids(
+    db: Session,
+) -> None:
+    connection = db.connection()
+    sample.create(connection)
+    ids = new_uuid7_run(3)
+    # The very form the column's own type gives them, on this database.
+    encode = Uuid().dialect_impl(connection.dialect).bind_processor(connection.dialect)
+    as_stored = stored_uuids(ids, connection.dialect)
+    assert as_stored == [encode(made) if encode else made for made in uuids_of(ids)]
+    at = datetime(2026, 3, 29, 3, 30, tzinfo=UTC)
+    columns = {"measured_at": [at + timedelta(seconds=k) for k in range(3)]}
+    shared = {"source": ReadingSource.device.value, "value": 1.0, "device_key": "k"}
+    insert = PlainInsert(sample, ["device_key", "measured_at"])
+
+    assert insert.execute(connection, columns, shared, {"id": as_stored}) == 3
+
+    stored = connection.execute(select(sample.c.id).order_by(sample.c.measured_at)).scalars()
+    assert [made.int for made in stored] == list(ids)
+    with pytest.raises(ValueError, match="different lengths"):
+        insert.execute(connection, columns, shared, {"id": as_stored[:2]})
 
 
 def test_columns_of_different_lengths_or_a_column_left_out_are_refused(db: Session) -> None:

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from ketaguard.kit.ids import uuid7, uuid7_of, uuid7_run, uuid7s
+from ketaguard.kit.ids import uuid7, uuid7_of, uuid7_run, uuid7s, uuids_of
 
 
 def test_the_rfc_example_id() -> None:
@@ -41,7 +41,7 @@ def test_a_batch_counts_up_from_random_bits() -> None:
 @pytest.mark.parametrize("counter", [(1 << 62) - 500, (1 << 62) - 1])
 def test_a_run_near_the_top_of_its_counter_stays_inside_it(counter: int) -> None:
     # Counting up from there, unchecked, would carry into the variant and the version.
-    run = uuid7_run(0x017F22E279B0, (1 << 80) - 1 & ~((1 << 62) - 1) | counter, 500)
+    run = uuids_of(uuid7_run(0x017F22E279B0, (1 << 80) - 1 & ~((1 << 62) - 1) | counter, 500))
     assert len(set(run)) == 500
     assert run == sorted(run)
     assert all((made.version, made.variant) == (7, uuid.RFC_4122) for made in run)

@@ -18,7 +18,19 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.engine import Dialect
 
+from ketaguard.kit.ids import uuids_of
+
 Encoder = Callable[[Any], Any] | None
+
+
+def stored_uuids(values: Iterable[int], dialect: Dialect) -> list[Any]:
+    """Ids given as their integers, in the form a `Uuid` column of `dialect` stores them: 32 hex
+    digits where the database has no uuid type (SQLite), as SQLAlchemy writes them, else
+    `uuid.UUID`s. A gateway's batch of 100 ids, as hex: 13 µs, against 44 µs to make the
+    `UUID`s and have the column's type encode them."""
+    if dialect.supports_native_uuid:
+        return uuids_of(values)
+    return ["%032x" % value for value in values]  # noqa: UP031 - the fastest of the spellings
 
 
 class PlainInsert:
@@ -65,20 +77,24 @@ class PlainInsert:
         connection: Connection,
         columns: Mapping[str, Sequence[Any]],
         shared: Mapping[str, Any] | None = None,
+        stored: Mapping[str, Sequence[Any]] | None = None,
     ) -> int:
         """Insert rows given column by column and return how many went in (the others were
-        repeats). `columns` holds, for every column not in `shared`, its values in row order, all
-        of one length; `shared` holds the values every row has (encoded once, not once per row).
+        repeats). `columns` holds, for every column not in `shared` or `stored`, its values in
+        row order, all of one length; `shared` holds the values every row has (encoded once, not
+        once per row); `stored` holds columns already in the form the database stores (see
+        `stored_uuids`), which are not encoded again.
 
         Column by column, each column's values are encoded by one call of `map` and the rows put
         together by `zip`, instead of a Python loop over every value of every row."""
-        lengths = {len(values) for values in columns.values()}
+        stored = stored or {}
+        lengths = {len(values) for values in (*columns.values(), *stored.values())}
         if len(lengths) > 1:
             raise ValueError(f"the columns have different lengths: {sorted(lengths)}")
         if not lengths or not lengths.pop():
             return 0
         dialect, shared = connection.dialect, shared or {}
-        if missing := set(self._columns) - set(columns) - set(shared):
+        if missing := set(self._columns) - set(columns) - set(shared) - set(stored):
             raise ValueError(f"no values for {sorted(missing)}")
         sql = self._statement(dialect, frozenset(shared))
         by_column: list[Iterable[Any]] = []  # each column's values, in the table's order
@@ -89,6 +105,9 @@ class PlainInsert:
                 value = encode(shared[name]) if encode else shared[name]
                 encoded_shared.append(value)
                 by_column.append(repeat(value))
+            elif name in stored:
+                arrays.append(stored[name])
+                by_column.append(stored[name])
             else:
                 values = list(map(encode, columns[name])) if encode else columns[name]
                 arrays.append(values)

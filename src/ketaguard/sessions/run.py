@@ -17,10 +17,10 @@ from ketaguard.audit.service import AuditContext, record
 from ketaguard.auth.permissions import Permission
 from ketaguard.auth.principal import Principal
 from ketaguard.checkins.dues import sync_session_dues
-from ketaguard.db.plain_insert import PlainInsert
+from ketaguard.db.plain_insert import PlainInsert, stored_uuids
 from ketaguard.dependence.evaluation import reevaluate
 from ketaguard.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ketaguard.kit.ids import uuid7s
+from ketaguard.kit.ids import new_uuid7_run, uuids_of
 from ketaguard.kit.time import utcnow
 from ketaguard.monitoring.discharge import DischargeFacts, unmet_discharge_criteria
 from ketaguard.monitoring.rules import (
@@ -457,11 +457,12 @@ def _store_readings(db: Session, batches: list[VitalsBatch]) -> list[list[Readin
         columns["measured_at"] += [r.measured_at for r in readings]
         for column in varying:
             columns[column] += itertools.repeat(of_batch[column], len(readings))
-    ids = columns["id"] = uuid7s(len(columns["vital"]))
-    connection = db.connection()
-    if _INSERT_READINGS.execute(connection, columns, shared) == len(ids):
+    ids, connection = new_uuid7_run(len(columns["vital"])), db.connection()
+    stored = {"id": stored_uuids(ids, connection.dialect)}
+    if _INSERT_READINGS.execute(connection, columns, shared, stored) == len(ids):
         return [list(batch.readings) for batch in batches]
-    went_in = set(connection.execute(_READINGS_WITH_IDS, {"ids": ids}).scalars())
+    asked = {"ids": uuids_of(ids)}
+    went_in = {made.int for made in connection.execute(_READINGS_WITH_IDS, asked).scalars()}
     numbered = iter(ids)
     return [[r for r in batch.readings if next(numbered) in went_in] for batch in batches]
 
