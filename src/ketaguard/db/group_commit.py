@@ -23,8 +23,9 @@ round trips and commit. So the next group expects the previous group's callers b
 that came while it ran: while fewer wait, it waits for the others, at most until `gather_seconds`
 (the setting `group_gather_ms`) after the previous group's answers went out. Counting only the
 previous group's size, four gateways settled into two groups of two taking turns, each paying a
-group's costs, which are most of a small batch's: two groups of four take a sixth less CPU a
-batch. A request that comes later, or after a group of one with nobody waiting, never waits.
+group's costs (in-process, 0.67 ms of CPU, against 0.25 ms for a request of one reading); in
+groups of four, a batch of 100 took a sixth less CPU. A request that comes later, or after a
+group of one with nobody waiting, never waits.
 
 Where the work runs: on SQLite, when no other request of this process is writing, on the event
 loop itself, and only the commit on a thread. Handing each of a group's many quick statements to a

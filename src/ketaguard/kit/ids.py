@@ -18,7 +18,7 @@ _VARIANT_RFC = 0b10 << 62
 # Of 80 random bits after the timestamp, the 74 that are neither the version nor the variant.
 _RANDOM = ((1 << 80) - 1) & ~(0xF << 76) & ~(0b11 << 62)
 _RANDOM_BYTES = 10
-# rand_b: the 62 bits below the variant, where a batch counts up (see `uuid7s`).
+# rand_b: the 62 bits below the variant, where a run of ids counts up (see `uuid7_run`).
 _COUNTER = (1 << 62) - 1
 # Read once: an enum member looked up through its class costs as much as the rest of an id.
 _SAFETY_UNKNOWN = uuid.SafeUUID.unknown
