@@ -438,8 +438,9 @@ def test_callers_that_came_while_a_group_ran_wait_for_its_callers_to_come_back(
     factory: sessionmaker[Session],
 ) -> None:
     """Two gateways' batches go first; two more come while that group commits. Counting only the
-    previous group's two, the two waiting would go at once, and the first two would come back
-    to a group of their own: two groups of two taking turns, for as long as the four post."""
+    previous group's two, the two waiting would go at once, without the first two, who would
+    come back to a group of their own (over HTTP, four gateways took turns so, in twos, for as
+    long as they posted)."""
     ran_in: list[int] = []  # for each request, the group it ran in
 
     def adding(name: str) -> Work[str]:
