@@ -81,13 +81,33 @@ def sockets_on(port: int, state: str) -> set[str]:
     return inodes
 
 
+def serve_command(port: int, *options: str) -> list[str]:
+    return [sys.executable, "-m", "ketaguard", "serve", "--port", str(port), *options]
+
+
+def serve_env(url: str) -> dict[str, str]:
+    return {**os.environ, "KETAGUARD_DATABASE_URL": url, "KETAGUARD_ENV": "development"}
+
+
+def served_on_a_taken_port(url: str, *options: str) -> tuple[int, subprocess.CompletedProcess[str]]:
+    """`ketaguard serve` on a port something else already listens on: the port and the run."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port: int = taken.getsockname()[1]
+        return port, subprocess.run(  # noqa: S603 - our own interpreter and command
+            serve_command(port, *options),
+            env=serve_env(url),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+
 @contextlib.contextmanager
 def serving(url: str, port: int, workers: int = WORKERS) -> Iterator[subprocess.Popen[str]]:
-    env = {**os.environ, "KETAGUARD_DATABASE_URL": url, "KETAGUARD_ENV": "development"}
-    command = [sys.executable, "-m", "ketaguard", "serve", "--port", str(port)]
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-        [*command, "--workers", str(workers)],
-        env=env,
+        serve_command(port, "--workers", str(workers)),
+        env=serve_env(url),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -162,34 +182,14 @@ def test_sigterm_stops_every_worker_and_exits_cleanly(url: str) -> None:
 
 
 def test_a_port_in_use_is_refused_in_one_line(url: str) -> None:
-    with socket.create_server(("127.0.0.1", 0)) as taken:
-        port = taken.getsockname()[1]
-        env = {**os.environ, "KETAGUARD_DATABASE_URL": url, "KETAGUARD_ENV": "development"}
-        result = subprocess.run(  # noqa: S603 - our own interpreter and command
-            [sys.executable, "-m", "ketaguard", "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    port, result = served_on_a_taken_port(url, "--workers", "2")
     assert result.returncode == 1
     assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_one_process_on_a_port_in_use_exits_with_an_error(url: str) -> None:
-    with socket.create_server(("127.0.0.1", 0)) as taken:
-        port = taken.getsockname()[1]
-        env = {**os.environ, "KETAGUARD_DATABASE_URL": url, "KETAGUARD_ENV": "development"}
-        result = subprocess.run(  # noqa: S603 - our own interpreter and command
-            [sys.executable, "-m", "ketaguard", "serve", "--port", str(port)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    _, result = served_on_a_taken_port(url)
     assert result.returncode != 0
     assert "address already in use" in result.stderr
 
