@@ -290,6 +290,13 @@ class Gateway:
             self.sock = None
 
 
+def reconnect(gateways: list[Gateway]) -> None:
+    """Each gateway opens a new connection at its next request: the server has closed those left
+    idle beyond its keep-alive."""
+    for gateway in gateways:
+        gateway.close()
+
+
 def poster(gateway: Gateway, path: str, body: Callable[[int], dict[str, Any]]) -> Step:
     return lambda n: int(gateway.post(path, body(n))["added"])
 
@@ -445,16 +452,14 @@ def measure(url: str, bounds: Bounds, workers: int, rounds: int) -> int:
             # Each round's readings an hour before the last's, so none repeats another's; the
             # baselines' device keys differ from HTTP's, so no row of theirs collides either.
             origin = now - timedelta(hours=2 + number)
-            for gateway in http:  # the server has closed those idle beyond its keep-alive
-                gateway.close()
+            reconnect(http)
             device = load([batches(h, s, origin) for h, s in pairs], bounds)
             rows = [
                 raw.row(devices[k % DEVICE_CLIENTS], token_id, f"bulk-{number}", origin, k)
                 for k in range(device.rows)
             ]
             bulk = load([storing(conns[0], rows)], (math.inf, 1))
-            for gateway in http:
-                gateway.close()
+            reconnect(http)
             single_http = load(
                 [single(h, s, origin) for h, s in zip(http, singles, strict=True)], bounds
             )
